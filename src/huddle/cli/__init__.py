@@ -1,0 +1,1 @@
+"""The `huddle` command: one module per verb, `main` is the way in."""

@@ -1,0 +1,183 @@
+"""`huddle doctor`: is everything in place, and what to do about what is not.
+
+Uses the standard library only, so it works before the plugin's dependencies exist.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import stat
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from huddle import __version__, bootstrap, log, repo
+from huddle.context import RAN_FOLDER
+from huddle.display import ago
+from huddle.events import EVENTS
+
+RUNTIME_MODULES = {"pydantic": "pydantic", "filelock": "filelock", "GitPython": "git"}
+OK, WARN, FAIL = "ok", "warn", "fail"
+
+
+@dataclass
+class Check:
+    status: str
+    what: str
+    detail: str
+    fix: str = ""
+
+
+def run(as_json: bool) -> int:
+    checks = [*plugin_checks(), *dependency_checks(), *repository_checks()]
+    if as_json:
+        print(json.dumps([asdict(c) for c in checks], indent=2))
+    else:
+        for c in checks:
+            mark = {OK: "ok  ", WARN: "warn", FAIL: "FAIL"}[c.status]
+            print(f"[{mark}] {c.what}: {c.detail}")
+            if c.fix:
+                print(f"       fix: {c.fix}")
+        problems = sum(c.status != OK for c in checks)
+        print("All good." if not problems else f"{problems} thing(s) to look at.")
+    return 1 if any(c.status == FAIL for c in checks) else 0
+
+
+def plugin_checks() -> list[Check]:
+    checks = [Check(OK, "huddle", f"version {__version__} running from {bootstrap.plugin_root()}")]
+    installed = _installed_plugins()
+    if installed:
+        listing = ", ".join(f"{key} {entry.get('version', '?')}" for key, entry in installed)
+        checks.append(Check(OK, "plugin installed", listing))
+    else:
+        checks.append(
+            Check(
+                WARN,
+                "plugin installed",
+                "no huddle entry in ~/.claude/plugins/installed_plugins.json",
+                "claude plugin marketplace add <huddle checkout or git URL> && "
+                "claude plugin install huddle@huddle (or start claude with --plugin-dir)",
+            )
+        )
+    return checks
+
+
+def _installed_plugins() -> list[tuple[str, dict[str, object]]]:
+    path = Path(os.path.expanduser("~")) / ".claude" / "plugins" / "installed_plugins.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        plugins = data.get("plugins", {})
+    except (OSError, ValueError, AttributeError):
+        return []
+    found = []
+    for key, entries in plugins.items():
+        if key.split("@")[0] == "huddle" and isinstance(entries, list):
+            found.extend((key, e) for e in entries if isinstance(e, dict))
+    return found
+
+
+def dependency_checks() -> list[Check]:
+    checks = []
+    missing_here = [name for name, mod in RUNTIME_MODULES.items() if not _importable(mod)]
+    where = f"this interpreter ({sys.executable})"
+    if missing_here:
+        checks.append(
+            Check(
+                WARN,
+                "runtime dependencies",
+                f"{', '.join(missing_here)} not importable in {where}",
+                "the plugin builds them into its own venv at session start; from a checkout: "
+                "pip install -e .",
+            )
+        )
+    else:
+        checks.append(Check(OK, "runtime dependencies", f"all importable in {where}"))
+    checks.append(_venv_check())
+    return checks
+
+
+def _importable(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def _venv_check() -> Check:
+    venv = bootstrap.venv_dir()
+    failed = bootstrap.failure_file()
+    if bootstrap.is_current():
+        probe = subprocess.run(
+            [str(bootstrap.venv_python()), "-c", "import pydantic, filelock, git"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        if probe.returncode == 0:
+            return Check(OK, "plugin venv", f"{venv} is current and imports every dependency")
+        return Check(FAIL, "plugin venv", f"{venv} is broken: {probe.stderr.strip()[-200:]}",
+                     f"delete {venv}; the next session start builds it again")
+    if failed.exists():
+        reason = failed.read_text(encoding="utf-8", errors="replace").strip()[-300:]
+        return Check(
+            WARN,
+            "plugin venv",
+            f"could not be built: {reason}",
+            f"check network access to the package index, then delete {failed} and start a "
+            "session (hooks keep working without it)",
+        )
+    if (log.data_dir() / "venv.building").exists():
+        return Check(WARN, "plugin venv", f"{venv} is being built now", "wait a minute")
+    return Check(
+        WARN,
+        "plugin venv",
+        f"{venv} does not exist yet",
+        "start a Claude Code session with the plugin; its first SessionStart builds it",
+    )
+
+
+def repository_checks() -> list[Check]:
+    try:
+        loc = repo.locate(os.getcwd())
+    except repo.NotARepository as exc:
+        return [Check(WARN, "repository", str(exc), "run doctor inside a git repository")]
+    reason = repo.refuse_reason(loc)
+    if reason:
+        return [Check(FAIL, "repository", f"{loc.main_worktree}: {reason}")]
+    state = loc.state_dir
+    checks = [Check(OK, "repository", f"main worktree {loc.main_worktree}")]
+    if repo.enabled_state_dir(loc) is None:
+        if os.path.islink(state) or (state.exists() and not state.is_dir()):
+            checks.append(Check(FAIL, "state directory", f"{state} is not a plain directory",
+                                f"remove {state}, then run huddle enable"))
+        else:
+            checks.append(Check(WARN, "state directory", f"huddle is not enabled ({state})",
+                                "huddle enable"))
+        return checks
+    mode = stat.S_IMODE(state.stat().st_mode)
+    if mode & 0o077:
+        checks.append(Check(WARN, "state directory", f"{state} has mode {mode:o}",
+                            f"chmod 700 {state}"))
+    elif not os.access(state, os.W_OK):
+        checks.append(Check(FAIL, "state directory", f"{state} is not writable",
+                            f"give yourself write access to {state}"))
+    else:
+        checks.append(Check(OK, "state directory", f"{state} (mode 700)"))
+    checks.append(_hooks_check(state))
+    return checks
+
+
+def _hooks_check(state: Path) -> Check:
+    now = time.time()
+    parts = []
+    for event in EVENTS:
+        try:
+            parts.append(f"{event} {ago(now - (state / RAN_FOLDER / event).stat().st_mtime)}")
+        except OSError:
+            parts.append(f"{event} never")
+    if all(p.endswith("never") for p in parts):
+        return Check(WARN, "hooks last ran here", "never",
+                     "start a Claude Code session here with the plugin enabled")
+    return Check(OK, "hooks last ran here", ", ".join(parts))

@@ -1,0 +1,120 @@
+"""`huddle enable` and `huddle disable`: opt a repository in or out."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from huddle import repo, sessions
+from huddle.cli.where import calling_session, location
+from huddle.errors import UserError
+from huddle.store import atomic
+
+EXCLUDE_LINE = "/.claude/sessions/"
+
+
+def enable() -> int:
+    loc = location()
+    reason = repo.refuse_reason(loc)
+    if reason:
+        raise UserError(f"huddle will not enable here: {reason}")
+    state = loc.state_dir
+    state.parent.mkdir(parents=True, exist_ok=True)
+    state.mkdir(mode=0o700, exist_ok=True)
+    os.chmod(state, 0o700)
+    if repo.enabled_state_dir(loc) is None and not _is_plain_dir(state, loc):
+        raise UserError(f"{state} leads somewhere else through a symlink; huddle will not use it")
+    marker = state / repo.MARKER
+    already = marker.is_file()
+    if not already:
+        atomic.write_json(marker, {"enabled_at": time.time(), "format": 1})
+    _add_exclude(loc)
+    joined = _register_caller(loc, state)
+    if already:
+        print(f"huddle is already enabled in {loc.main_worktree}")
+    else:
+        print(f"huddle is enabled in {loc.main_worktree}")
+    print(f"  state: {state} (kept out of git by .git/info/exclude)")
+    if joined:
+        print(f'  this session joined as "{joined}"')
+    print("  Claude Code sessions in this repository and its worktrees now see each other.")
+    return 0
+
+
+def _is_plain_dir(state: Path, loc: repo.Location) -> bool:
+    return os.path.realpath(state) == os.path.join(
+        os.path.realpath(loc.main_worktree), *repo.STATE_SUBDIR
+    )
+
+
+def _register_caller(loc: repo.Location, state: Path) -> str | None:
+    """Enabling from inside a session makes that session known at once."""
+    session_id = calling_session()
+    if session_id is None:
+        return None
+    record = sessions.register(
+        state, session_id, loc, os.getcwd(), sessions.current_pid(), time.time()
+    )
+    return record.name
+
+
+def _exclude_file(loc: repo.Location) -> Path:
+    return loc.common_dir / "info" / "exclude"
+
+
+def _add_exclude(loc: repo.Location) -> None:
+    path = _exclude_file(loc)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    if EXCLUDE_LINE in text.splitlines():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    prefix = "" if not text or text.endswith("\n") else "\n"
+    atomic.write_bytes(path, (text + prefix + EXCLUDE_LINE + "\n").encode("utf-8"))
+    os.chmod(path, 0o644)
+
+
+def _remove_exclude(loc: repo.Location) -> None:
+    path = _exclude_file(loc)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return
+    if EXCLUDE_LINE in lines:
+        kept = [line for line in lines if line != EXCLUDE_LINE]
+        atomic.write_bytes(path, ("\n".join(kept) + "\n" if kept else "").encode("utf-8"))
+        os.chmod(path, 0o644)
+
+
+def disable(yes: bool) -> int:
+    loc = location()
+    state = loc.state_dir
+    if repo.enabled_state_dir(loc) is None:
+        if os.path.islink(state):
+            raise UserError(f"{state} is a symlink; remove it yourself if it is not wanted")
+        print(f"huddle is not enabled in {loc.main_worktree}; nothing to do")
+        return 0
+    everyone = sessions.load_all(state, time.time())
+    live = [s.name for s in everyone if s.live]
+    files = sum(1 for _ in state.rglob("*"))
+    print(f"Disabling huddle in {loc.main_worktree} deletes {state}:")
+    print(f"  {len(everyone)} session record(s), {files} file(s) in all")
+    if live:
+        print(f"  live sessions lose their shared state: {', '.join(live)}")
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UserError("nothing was deleted; run `huddle disable --yes` to go ahead")
+        answer = input("Delete it? [y/N] ").strip().lower()
+        if answer not in ("y", "yes"):
+            print("nothing was deleted")
+            return 1
+    shutil.rmtree(state)
+    _remove_exclude(loc)
+    print("huddle is disabled here; `huddle enable` turns it on again")
+    return 0

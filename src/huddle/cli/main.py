@@ -1,0 +1,127 @@
+"""The `huddle` command and its error boundary.
+
+Expected problems print one line and exit 1; anything unexpected prints a short line, logs the
+traceback, and exits 3; Ctrl-C exits 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from huddle import __version__, log
+from huddle.errors import UserError
+
+UNEXPECTED = 3
+MISSING_DEPENDENCY = 4
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="huddle",
+        description="Parallel Claude Code sessions in one repository see each other.",
+    )
+    p.add_argument("--version", action="version", version=f"huddle {__version__}")
+    verbs = p.add_subparsers(dest="verb", metavar="COMMAND")
+    verbs.required = True
+
+    verbs.add_parser("enable", help="turn huddle on in this repository")
+    off = verbs.add_parser("disable", help="turn huddle off here and delete its state")
+    off.add_argument("--yes", action="store_true", help="do not ask before deleting")
+
+    for name, text in (("sessions", "list this repository's sessions"), ("status", None)):
+        s = verbs.add_parser(name, help=text or argparse.SUPPRESS)
+        s.add_argument("--json", action="store_true", help="print a JSON array")
+        s.add_argument("--all", action="store_true", help="include ended and gone sessions")
+
+    n = verbs.add_parser("name", help="rename this session")
+    n.add_argument("new")
+    n.add_argument("--session", help="act for this session (name or id) instead")
+
+    d = verbs.add_parser("doing", help="share what this session is working on")
+    d.add_argument("text", nargs="*")
+    d.add_argument("--clear", action="store_true", help="share no task")
+    d.add_argument("--session", help="act for this session (name or id) instead")
+
+    doc = verbs.add_parser("doctor", help="check the installation and this repository")
+    doc.add_argument("--json", action="store_true")
+
+    demo = verbs.add_parser("demo", help="play two sessions in a scratch repository")
+    demo.add_argument("--keep", action="store_true", help="keep the scratch repository")
+
+    h = verbs.add_parser("hook", help="run a hook handler (what hooks.json runs)")
+    h.add_argument("event")
+    return p
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    verb = args.verb
+    if verb == "enable":
+        from huddle.cli import enable
+
+        return enable.enable()
+    if verb == "disable":
+        from huddle.cli import enable
+
+        return enable.disable(args.yes)
+    if verb in ("sessions", "status"):
+        from huddle.cli import sessions_cmd
+
+        return sessions_cmd.run(args.json, args.all)
+    if verb == "name":
+        from huddle.cli import own_cmd
+
+        return own_cmd.rename(args.new, args.session)
+    if verb == "doing":
+        from huddle.cli import own_cmd
+
+        text = " ".join(args.text)
+        if not text and not args.clear:
+            raise UserError('say what: huddle doing "fixing the login form" (or --clear)')
+        return own_cmd.doing(text, args.clear, args.session)
+    if verb == "doctor":
+        from huddle.cli import doctor
+
+        return doctor.run(args.json)
+    if verb == "demo":
+        from huddle import demo
+
+        return demo.run(keep=args.keep)
+    if verb == "hook":
+        from huddle import hookmain
+
+        hookmain.main(args.event)
+    raise AssertionError(verb)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return dispatch(args)
+    except UserError as exc:
+        print(f"huddle: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("pydantic", "filelock", "git"):
+            return _unexpected(args.verb, exc)
+        print(
+            f"huddle: its runtime dependency {exc.name} is not installed here. The plugin builds "
+            "it at session start; `huddle doctor` says where things stand.",
+            file=sys.stderr,
+        )
+        return MISSING_DEPENDENCY
+    except Exception as exc:  # noqa: BLE001 - this is the boundary
+        return _unexpected(args.verb, exc)
+
+
+def _unexpected(verb: str, exc: BaseException) -> int:
+    log.write(f"huddle {verb}: {exc!r}", with_traceback=True)
+    print(f"huddle: unexpected error: {exc!r} (details in {log.log_path()})", file=sys.stderr)
+    return UNEXPECTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

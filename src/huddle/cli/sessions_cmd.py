@@ -1,0 +1,93 @@
+"""`huddle sessions`: the repository's sessions as a table, or as JSON."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+from huddle import records, sessions
+from huddle.cli.where import here
+from huddle.display import ago, clean, worktree_label
+from huddle.sessions import Session
+
+RECENT_FILES = 3
+RECENTLY_LEFT = 3600.0
+
+
+def iso(stamp: float | None) -> str | None:
+    if stamp is None:
+        return None
+    return datetime.fromtimestamp(stamp, timezone.utc).isoformat(timespec="seconds")
+
+
+def as_json(session: Session, main_worktree: str, me: str | None, now: float) -> dict[str, Any]:
+    r = session.record
+    return {
+        "session_id": r.session_id,
+        "name": r.name,
+        "current": r.session_id == me,
+        "branch": r.branch,
+        "worktree": r.worktree,
+        "worktree_relative": worktree_label(r.worktree, main_worktree),
+        "cwd": r.cwd,
+        "state": session.state,
+        "live": session.live,
+        "last_activity": iso(r.last_activity),
+        "idle_seconds": round(max(0.0, now - r.last_activity), 1),
+        "started_at": iso(r.started_at),
+        "ended_at": iso(r.ended_at),
+        "task": r.task,
+        "files": [{"path": f.path, "at": iso(f.at)} for f in r.files],
+        "pid": r.pid,
+        "host": r.host,
+    }
+
+
+def run(as_json_output: bool, show_all: bool) -> int:
+    h = here()
+    now = time.time()
+    everyone = sessions.load_all(h.state, now, records.validate)
+    main = str(h.location.main_worktree)
+    shown = everyone if show_all else [s for s in everyone if s.live]
+    if as_json_output:
+        print(json.dumps([as_json(s, main, h.session_id, now) for s in shown], indent=2))
+        return 0
+    if shown:
+        print(table(shown, main, h.session_id, now))
+    else:
+        print("No live sessions in this repository.")
+    if not show_all:
+        left = [s for s in everyone if not s.live and now - s.record.last_activity < RECENTLY_LEFT]
+        if left:
+            words = ", ".join(f"{s.name} ({s.state} {ago(now - s.record.last_activity)})" for s in left)
+            print(f"Not live: {words}. `huddle sessions --all` lists them.")
+    return 0
+
+
+def table(shown: list[Session], main: str, me: str | None, now: float) -> str:
+    header = ["", "NAME", "BRANCH", "WORKTREE", "STATE", "ACTIVE", "TASK", "FILES"]
+    rows = [header]
+    for s in shown:
+        r = s.record
+        files = [f.path for f in r.files[:RECENT_FILES]]
+        if len(r.files) > RECENT_FILES:
+            files.append(f"+{len(r.files) - RECENT_FILES}")
+        rows.append(
+            [
+                "*" if r.session_id == me else "",
+                r.name,
+                clean(r.branch, 40),
+                clean(worktree_label(r.worktree, main), 40),
+                s.state,
+                ago(now - r.last_activity),
+                clean(r.task, 40) or "-",
+                clean(", ".join(files), 60) or "-",
+            ]
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    if me is not None and any(s.session_id == me for s in shown):
+        lines.append("* this session")
+    return "\n".join(lines)

@@ -1,0 +1,53 @@
+"""What a session is told about its live peers when it starts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from huddle.display import ago, clean, worktree_label
+from huddle.records import Heartbeat
+from huddle.sessions import Session
+
+BUDGET = 1500
+
+
+def peer_line(session: Session, main_worktree: str, now: float) -> str:
+    r = session.record
+    where = worktree_label(r.worktree, main_worktree)
+    line = (
+        f'- "{r.name}": branch {clean(r.branch, 80)}, worktree {clean(where, 120)}, '
+        f"{session.state}, last active {ago(now - r.last_activity)}"
+    )
+    if r.task:
+        line += f', task: "{clean(r.task, 160)}"'
+    return line
+
+
+def startup(
+    peers: Sequence[Session], me: Heartbeat, main_worktree: str, now: float
+) -> str | None:
+    """The digest of live peers, or None when the session is alone."""
+    if not peers:
+        return None
+    count = len(peers)
+    head = (
+        f"huddle: {count} other Claude Code session{'s are' if count > 1 else ' is'} "
+        "live in this repository (its worktrees included):"
+    )
+    tail = (
+        f'You are "{me.name}" on branch {clean(me.branch, 80)}. `huddle sessions` shows the '
+        "current list; their names address them."
+    )
+    lines = [head]
+    used = len(head) + len(tail) + 2
+    for index, session in enumerate(peers):
+        line = peer_line(session, main_worktree, now)
+        rest = count - index
+        more = f"- and {rest} more (run `huddle sessions`)"
+        if used + len(line) + 1 + len(more) + 1 > BUDGET and rest > 1 or used + len(line) > BUDGET:
+            lines.append(more)
+            break
+        lines.append(line)
+        used += len(line) + 1
+    lines.append(tail)
+    return "\n".join(lines)

@@ -1,0 +1,31 @@
+"""Short human wording shared by the digest and the CLI: ages, worktree labels, safe text."""
+
+from __future__ import annotations
+
+import os
+import re
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def ago(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return "just now" if seconds < 10 else f"{seconds}s ago"
+    if seconds < 3600:
+        return f"{seconds // 60}m ago"
+    if seconds < 86400:
+        return f"{seconds // 3600}h ago"
+    return f"{seconds // 86400}d ago"
+
+
+def worktree_label(worktree: str, main_worktree: str) -> str:
+    if os.path.abspath(worktree) == os.path.abspath(main_worktree):
+        return "main checkout"
+    return os.path.relpath(worktree, main_worktree)
+
+
+def clean(text: str, limit: int) -> str:
+    """One line of peer-provided text with control characters removed, cut to `limit`."""
+    flat = " ".join(_CONTROL.sub(" ", text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -1,0 +1,20 @@
+"""SessionStart: write the heartbeat, tidy old records, and tell the session who else is here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from huddle import bootstrap, digest, sessions
+from huddle.context import Context
+from huddle.handlers import own
+from huddle.handlers.output import additional_context
+
+
+def handle(context: Context) -> dict[str, Any] | None:
+    bootstrap.start_if_needed()
+    me = own.register(context)
+    everyone = sessions.load_all(context.state, context.now)
+    sessions.sweep(context.state, everyone, context.now)
+    peers = [s for s in everyone if s.live and s.session_id != me.session_id]
+    text = digest.startup(peers, me, str(context.location.main_worktree), context.now)
+    return additional_context("SessionStart", text) if text else None

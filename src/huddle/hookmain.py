@@ -1,0 +1,56 @@
+"""The one way into huddle from a Claude Code hook, and its error boundary.
+
+Read the event, find the repository, run the handler, print at most one JSON object. Whatever
+goes wrong is logged and the hook exits 0 with no output: huddle must never get in the way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from typing import Any
+
+from huddle import log
+from huddle.events import MAX_INPUT, BadEvent, parse
+
+
+def main(event_name: str) -> None:
+    """Run one hook; always exits 0."""
+    try:
+        output = run(event_name, _read_stdin())
+        if output:
+            sys.stdout.write(json.dumps(output, ensure_ascii=False))
+            sys.stdout.flush()
+    except BadEvent as exc:
+        log.write(f"{event_name}: ignored bad input: {exc}")
+    except BaseException as exc:  # noqa: BLE001 - this is the boundary
+        log.write(f"{event_name}: failed: {exc!r}", with_traceback=True)
+    finally:
+        # Skip interpreter teardown; nothing is left to flush but stdout, flushed above.
+        os._exit(0)
+
+
+def _read_stdin() -> bytes:
+    return sys.stdin.buffer.read(MAX_INPUT + 1)
+
+
+def run(event_name: str, raw: bytes) -> dict[str, Any] | None:
+    from huddle import repo
+    from huddle.context import Context
+    from huddle.handlers import handler_for
+
+    event = parse(event_name, raw)
+    cwd = event.cwd if os.path.isdir(event.cwd) else os.getcwd()
+    try:
+        location = repo.locate(cwd)
+    except repo.NotARepository:
+        return None
+    state = repo.enabled_state_dir(location)
+    if state is None:
+        return None
+    context = Context(event=event, location=location, state=state, now=time.time(), cwd=cwd)
+    output = handler_for(event_name)(context)
+    context.mark_ran()
+    return output

@@ -1,0 +1,111 @@
+"""The schema of every stored record, written once as plain dataclasses.
+
+Hooks run on every tool call and cannot pay for importing pydantic, so they read records with
+`load`, a cheap structural check of the JSON types. The CLI and `doctor` validate the same
+classes strictly with pydantic (`validate`), where a bad record is worth a precise message.
+Annotations use `typing` spellings so that Python 3.9 can evaluate them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from typing import Any, List, Optional, TypeVar  # noqa: UP035
+
+RECORD_VERSION = 1
+
+STATE_WORKING = "working"
+STATE_IDLE = "idle"
+STATE_ENDED = "ended"
+STATE_GONE = "gone"  # never stored: a record whose process died without SessionEnd
+
+
+@dataclass
+class TouchedFile:
+    path: str  # relative to the worktree root
+    at: float
+
+
+@dataclass
+class Heartbeat:
+    session_id: str
+    name: str
+    pid: Optional[int]  # noqa: UP045 - the Claude Code process (CLAUDE_PID)
+    pid_start: Optional[str]  # noqa: UP045 - that process's start time, from procs.start_time
+    host: str
+    worktree: str  # absolute path of the session's worktree
+    branch: str
+    cwd: str
+    started_at: float
+    last_activity: float
+    state: str
+    task: str = ""
+    files: List[TouchedFile] = field(default_factory=list)  # noqa: UP006
+    ended_at: Optional[float] = None  # noqa: UP045
+    version: int = RECORD_VERSION
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+R = TypeVar("R")
+
+
+class Invalid(ValueError):
+    """A record whose fields do not have the types of the schema."""
+
+
+_JSON_KINDS: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "int": (int,),
+    "float": (int, float),
+    "bool": (bool,),
+}
+
+
+@lru_cache(maxsize=None)
+def _kinds(cls: type) -> dict[str, tuple[tuple[type, ...], bool, bool]]:
+    """Per field: accepted JSON types, whether None is allowed, whether it is required."""
+    table = {}
+    for f in dataclasses.fields(cls):
+        spelled = str(f.type)
+        optional = spelled.startswith("Optional[")
+        inner = spelled[len("Optional[") : -1] if optional else spelled
+        kinds = (list,) if inner.startswith("List[") else _JSON_KINDS.get(inner, (dict,))
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        table[f.name] = (kinds, optional, required)
+    return table
+
+
+def load(cls: type[R], data: dict[str, Any]) -> R:
+    """Build `cls` from JSON data, checking types cheaply; unknown keys are ignored."""
+    values = {}
+    for name, (kinds, optional, required) in _kinds(cls).items():  # type: ignore[arg-type]
+        if name not in data:
+            if required:
+                raise Invalid(f"{cls.__name__} lacks {name!r}")
+            continue
+        value = data[name]
+        if value is None and optional:
+            values[name] = None
+        elif isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds):
+            values[name] = value
+        else:
+            raise Invalid(f"{cls.__name__}.{name} has the wrong type")
+    record = cls(**values)
+    if isinstance(record, Heartbeat):
+        record.files = [load(TouchedFile, item) for item in record.files if isinstance(item, dict)]
+    return record
+
+
+def validate(cls: type[R], data: Any) -> R:
+    """Strict validation with pydantic, for the CLI and doctor."""
+    from pydantic import TypeAdapter
+
+    return _adapter(cls, TypeAdapter).validate_python(data, strict=False)  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=None)
+def _adapter(cls: type, adapter_type: Any) -> Any:
+    return adapter_type(cls)

@@ -1,0 +1,167 @@
+"""Sessions of a repository: registering one, following its state, judging whether it is live."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from huddle import log, procs, repo
+from huddle.records import STATE_ENDED, STATE_GONE, STATE_IDLE, Heartbeat, load
+from huddle.repo import Location
+from huddle.store import atomic, heartbeats, names
+
+# A record that cannot be checked against a process (another host, no pid) counts as live for
+# this long after its last activity.
+UNVERIFIABLE_LIVE_FOR = 6 * 3600.0
+# Ended and gone records are removed this long after their last activity.
+SWEEP_AFTER = 24 * 3600.0
+
+
+@dataclass(frozen=True)
+class Session:
+    record: Heartbeat
+    live: bool
+    state: str  # working, idle, ended or gone
+
+    @property
+    def session_id(self) -> str:
+        return self.record.session_id
+
+    @property
+    def name(self) -> str:
+        return self.record.name
+
+
+def judge(record: Heartbeat, now: float) -> Session:
+    if record.state == STATE_ENDED:
+        return Session(record, False, STATE_ENDED)
+    running = procs.is_running(record.pid, record.pid_start, record.host)
+    if running is None:
+        running = now - record.last_activity < UNVERIFIABLE_LIVE_FOR
+    return Session(record, running, record.state if running else STATE_GONE)
+
+
+def load_all(state: Path, now: float, parse: heartbeats.Parser = load) -> list[Session]:
+    """Every readable session of the repository, most recently active first."""
+    found = []
+    for item in heartbeats.scan(state, parse):
+        if isinstance(item, heartbeats.Unreadable):
+            log.write(f"skipping the heartbeat of {item.session_id}: {item.reason}")
+            continue
+        found.append(judge(item, now))
+    found.sort(key=lambda s: s.record.last_activity, reverse=True)
+    return found
+
+
+def live_peers(state: Path, me: str, now: float) -> list[Session]:
+    return [s for s in load_all(state, now) if s.live and s.session_id != me]
+
+
+def default_name(location: Location, branch: str) -> str:
+    if branch.startswith("detached@") or branch == "?":
+        return location.worktree.name
+    if branch.startswith("worktree-"):  # the branch `claude -w NAME` creates
+        return branch[len("worktree-") :]
+    return branch
+
+
+def register(
+    state: Path,
+    session_id: str,
+    location: Location,
+    cwd: str,
+    pid: int | None,
+    now: float,
+) -> Heartbeat:
+    """Write the session's heartbeat for a start or a resume, keeping what it already chose."""
+    branch = repo.branch(location)
+    try:
+        previous: Heartbeat | None = heartbeats.read(state, session_id)
+    except FileNotFoundError:
+        previous = None
+    except (OSError, atomic.Corrupt) as exc:
+        log.write(f"replacing the unreadable heartbeat of {session_id}: {exc}")
+        previous = None
+
+    def is_stale(holder: str) -> bool:
+        return _is_stale_holder(state, holder, now)
+
+    if previous is not None and names.claim(state, previous.name, session_id, is_stale):
+        name = previous.name
+    else:
+        name = names.claim_unique(state, default_name(location, branch), session_id, is_stale)
+    record = Heartbeat(
+        session_id=session_id,
+        name=name,
+        pid=pid,
+        pid_start=procs.start_time(pid) if pid else None,
+        host=procs.host(),
+        worktree=str(location.worktree),
+        branch=branch,
+        cwd=cwd,
+        started_at=previous.started_at if previous else now,
+        last_activity=now,
+        state=STATE_IDLE,
+        task=previous.task if previous else "",
+        files=previous.files if previous else [],
+    )
+    heartbeats.write(state, record)
+    return record
+
+
+def _is_stale_holder(state: Path, holder: str, now: float) -> bool:
+    try:
+        record = heartbeats.read(state, holder)
+    except (OSError, atomic.Corrupt):
+        return True
+    return not judge(record, now).live
+
+
+def follow(record: Heartbeat, location: Location, cwd: str, now: float) -> bool:
+    """Bring branch, worktree and cwd up to date; True when something changed."""
+    branch = repo.branch(location)
+    worktree = str(location.worktree)
+    changed = (record.branch, record.worktree, record.cwd) != (branch, worktree, cwd)
+    record.branch, record.worktree, record.cwd = branch, worktree, cwd
+    record.last_activity = now
+    return changed
+
+
+def rename(state: Path, record: Heartbeat, wanted: str, now: float) -> str:
+    """Give the session a new name; raises names.NameTaken if another live session has it."""
+    new = names.slug(wanted)
+    if not new:
+        raise ValueError("a name needs at least one letter or digit")
+    if new == record.name:
+        return new
+    if not names.claim(state, new, record.session_id, lambda h: _is_stale_holder(state, h, now)):
+        raise names.NameTaken(new)
+    old = record.name
+    record.name = new
+    heartbeats.write(state, record)
+    names.release(state, old, record.session_id)
+    return new
+
+
+def sweep(state: Path, everyone: list[Session], now: float) -> int:
+    """Remove ended and gone records older than SWEEP_AFTER, and their names."""
+    removed = 0
+    for session in everyone:
+        if session.live or now - session.record.last_activity < SWEEP_AFTER:
+            continue
+        names.release(state, session.name, session.session_id)
+        heartbeats.remove(state, session.session_id)
+        removed += 1
+    atomic.sweep_temp_files(state, older_than=3600, now=now)
+    atomic.sweep_temp_files(state / names.FOLDER, older_than=3600, now=now)
+    return removed
+
+
+def current_pid() -> int | None:
+    """The Claude Code process this hook or command runs under, from CLAUDE_PID."""
+    try:
+        pid = int(os.environ.get("CLAUDE_PID", ""))
+    except ValueError:
+        return None
+    return pid if pid > 0 else None
