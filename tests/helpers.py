@@ -1,0 +1,165 @@
+"""Builders shared by the tests: git repositories and worktrees, hook events, hook processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT.parent / "shared" / "reference" / "samples"
+HOOKS_JSON = ROOT / "hooks" / "hooks.json"
+HUDDLE = ROOT / "bin" / "huddle"
+
+
+def git(cwd: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          check=True)
+    return done.stdout.strip()
+
+
+def make_repo(path: Path, *, commit: bool = True, branch: str = "main") -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    git(path, "init", "-q", "-b", branch)
+    if commit:
+        (path / "README.md").write_text("hello\n")
+        git(path, "add", "README.md")
+        git(path, "commit", "-q", "-m", "first")
+    return path
+
+
+def add_worktree(repo: Path, path: Path, branch: str) -> Path:
+    git(repo, "worktree", "add", "-q", "-b", branch, str(path))
+    return path
+
+
+def new_session_id() -> str:
+    return str(uuid.uuid4())
+
+
+def event(name: str, session_id: str, cwd: Path | str, **fields: Any) -> dict[str, Any]:
+    """A hook event shaped like the real samples."""
+    base: dict[str, Any] = {
+        "session_id": session_id,
+        "transcript_path": f"/nonexistent/{session_id}.jsonl",
+        "cwd": str(cwd),
+        "hook_event_name": name,
+    }
+    if name == "SessionStart":
+        base["source"] = "startup"
+    if name == "SessionEnd":
+        base["reason"] = "other"
+    base.update(fields)
+    return base
+
+
+def edit_event(name: str, session_id: str, cwd: Path, file_path: Path, tool: str = "Edit") -> dict[str, Any]:
+    return event(name, session_id, cwd, tool_name=tool,
+                 tool_input={"file_path": str(file_path), "old_string": "a", "new_string": "b"},
+                 tool_use_id="toolu_test")
+
+
+def sample(name: str, session_id: str | None = None, cwd: Path | None = None) -> dict[str, Any]:
+    """A real captured event from shared/reference/samples, optionally re-pointed."""
+    data: dict[str, Any] = json.loads((SAMPLES / f"{name}.json").read_text())
+    if session_id is not None:
+        data["session_id"] = session_id
+    if cwd is not None:
+        old = data["cwd"]
+        text = json.dumps(data).replace(old.rstrip("/").rsplit("/sub", 1)[0], str(cwd))
+        data = json.loads(text)
+        data["cwd"] = str(cwd)
+    return data
+
+
+def hook_command(event_name: str) -> list[str]:
+    """The argv hooks.json runs for `event_name`, with ${CLAUDE_PLUGIN_ROOT} filled in."""
+    config = json.loads(HOOKS_JSON.read_text())
+    handler = config["hooks"][event_name][0]["hooks"][0]
+    argv = [handler["command"], *handler.get("args", [])]
+    return [part.replace("${CLAUDE_PLUGIN_ROOT}", str(ROOT)) for part in argv]
+
+
+@dataclass
+class HookResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> dict[str, Any] | None:
+        return json.loads(self.stdout) if self.stdout.strip() else None
+
+    def context(self) -> str | None:
+        out = self.json()
+        if not out:
+            return None
+        return out.get("hookSpecificOutput", {}).get("additionalContext")
+
+
+@dataclass
+class Plugin:
+    """How a test runs the plugin's hooks and CLI as Claude Code would."""
+
+    data_dir: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+    def environ(self, pid: int | None = None, session_id: str | None = None) -> dict[str, str]:
+        env = {**os.environ, "CLAUDE_PLUGIN_ROOT": str(ROOT), "CLAUDE_PLUGIN_DATA": str(self.data_dir)}
+        if pid is not None:
+            env["CLAUDE_PID"] = str(pid)
+        if session_id is not None:
+            env["CLAUDE_CODE_SESSION_ID"] = session_id
+        env.update(self.env)
+        return env
+
+    def hook(self, event_name: str, payload: dict[str, Any] | bytes | str, *, cwd: Path,
+             pid: int | None = None, timeout: float = 30) -> HookResult:
+        if isinstance(payload, dict):
+            data = json.dumps(payload).encode()
+        elif isinstance(payload, str):
+            data = payload.encode()
+        else:
+            data = payload
+        sid = payload.get("session_id") if isinstance(payload, dict) else None
+        done = subprocess.run(hook_command(event_name), input=data, cwd=cwd,
+                              env=self.environ(pid, sid if isinstance(sid, str) else None),
+                              capture_output=True, timeout=timeout)
+        return HookResult(done.returncode, done.stdout.decode(), done.stderr.decode())
+
+    def cli(self, *args: str, cwd: Path, session_id: str | None = None, pid: int | None = None,
+            timeout: float = 60, check: bool = False) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([str(HUDDLE), *args], cwd=cwd, env=self.environ(pid, session_id),
+                              capture_output=True, text=True, timeout=timeout)
+        if check and done.returncode != 0:
+            raise AssertionError(f"huddle {shlex.join(args)} failed: {done.stderr}")
+        return done
+
+    def log_text(self) -> str:
+        path = self.data_dir / "huddle.log"
+        return path.read_text() if path.exists() else ""
+
+
+class StandIn:
+    """A real process standing in for a Claude Code process (CLAUDE_PID) in tests."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
+        self.pid = self.proc.pid
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+    def __enter__(self) -> StandIn:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.kill()
