@@ -112,7 +112,9 @@ class Plugin:
     env: dict[str, str] = field(default_factory=dict)
 
     def environ(self, pid: int | None = None, session_id: str | None = None) -> dict[str, str]:
-        env = {**os.environ, "CLAUDE_PLUGIN_ROOT": str(ROOT), "CLAUDE_PLUGIN_DATA": str(self.data_dir)}
+        env = {**os.environ, "CLAUDE_PLUGIN_ROOT": str(ROOT), "CLAUDE_PLUGIN_DATA": str(self.data_dir),
+               # bin/huddle runs on the tests' interpreter, as it would on the plugin's venv.
+               "HUDDLE_PYTHON": sys.executable}
         if pid is not None:
             env["CLAUDE_PID"] = str(pid)
         if session_id is not None:

@@ -99,6 +99,15 @@ def load(cls: type[R], data: dict[str, Any]) -> R:
     return record
 
 
+def strict_or_cheap() -> Any:
+    """`validate` where pydantic is installed, else `load`: the CLI works either way."""
+    try:
+        import pydantic  # noqa: F401
+    except ImportError:
+        return load
+    return validate
+
+
 def validate(cls: type[R], data: Any) -> R:
     """Strict validation with pydantic, for the CLI and doctor."""
     from pydantic import TypeAdapter

@@ -23,7 +23,7 @@ def _own_record(h: Here, session: str | None) -> Heartbeat:
             "pass --session NAME to act for one"
         )
     try:
-        return heartbeats.read(h.state, h.session_id, records.validate)
+        return heartbeats.read(h.state, h.session_id, records.strict_or_cheap())
     except FileNotFoundError:
         loc = h.location
         import os
@@ -36,7 +36,7 @@ def _own_record(h: Here, session: str | None) -> Heartbeat:
 
 
 def _find(h: Here, key: str) -> Heartbeat:
-    everyone = sessions.load_all(h.state, time.time(), records.validate)
+    everyone = sessions.load_all(h.state, time.time(), records.strict_or_cheap())
     exact = [s for s in everyone if s.name == key or s.session_id == key]
     found = exact or [s for s in everyone if len(key) >= 4 and s.session_id.startswith(key)]
     if len(found) == 1:
