@@ -10,8 +10,6 @@ system python3 with the standard library, and `huddle doctor` says what is missi
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,8 +24,12 @@ def plugin_root() -> Path:
     return Path(__file__).resolve().parents[2]
 
 
+def data_dir() -> Path:
+    return Path(log.data_dir())
+
+
 def venv_dir() -> Path:
-    return log.data_dir() / "venv"
+    return data_dir() / "venv"
 
 
 def _stamp() -> Path:
@@ -35,11 +37,11 @@ def _stamp() -> Path:
 
 
 def _lock() -> Path:
-    return log.data_dir() / "venv.building"
+    return data_dir() / "venv.building"
 
 
 def failure_file() -> Path:
-    return log.data_dir() / "venv.failed"
+    return data_dir() / "venv.failed"
 
 
 def wanted_stamp() -> str:
@@ -64,7 +66,9 @@ def start_if_needed() -> bool:
         return False
     if is_current() or _building() or _failed_recently():
         return False
-    log.data_dir().mkdir(parents=True, exist_ok=True)
+    import subprocess
+
+    data_dir().mkdir(parents=True, exist_ok=True)
     with open(log.log_path(), "ab") as sink:
         subprocess.Popen(
             [sys.executable, "-c", _BUILD_SNIPPET, str(plugin_root() / "src")],
@@ -102,7 +106,8 @@ def _failed_recently() -> bool:
 
 def build() -> bool:
     """Build the venv (in this process); True on success. One builder at a time."""
-    data = log.data_dir()
+    import shutil
+    data = data_dir()
     data.mkdir(parents=True, exist_ok=True)
     lock = _lock()
     try:
@@ -131,6 +136,7 @@ def build() -> bool:
 
 
 def _make(target: Path) -> None:
+    import shutil
     shutil.rmtree(target, ignore_errors=True)
     _run([sys.executable, "-m", "venv", str(target)])
     _run(
@@ -150,6 +156,7 @@ def _make(target: Path) -> None:
 
 
 def _run(argv: list[str]) -> None:
+    import subprocess
     done = subprocess.run(argv, capture_output=True, text=True, timeout=BUILD_TIMEOUT, check=False)
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
@@ -157,6 +164,7 @@ def _run(argv: list[str]) -> None:
 
 
 def _swap_in(fresh: Path) -> None:
+    import shutil
     target = venv_dir()
     old = target.with_name(f"venv.old-{os.getpid()}")
     if target.exists():

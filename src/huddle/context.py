@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from pathlib import Path
 
 from huddle.events import Event
 from huddle.repo import Location
@@ -12,13 +10,15 @@ from huddle.repo import Location
 RAN_FOLDER = "ran"
 
 
-@dataclass
 class Context:
-    event: Event
-    location: Location
-    state: Path
-    now: float
-    cwd: str
+    __slots__ = ("event", "location", "state", "now", "cwd")
+
+    def __init__(self, event: Event, location: Location, state: str, now: float, cwd: str) -> None:
+        self.event = event
+        self.location = location
+        self.state = state  # the state directory
+        self.now = now
+        self.cwd = cwd
 
     @property
     def session_id(self) -> str:
@@ -26,9 +26,9 @@ class Context:
 
     def mark_ran(self) -> None:
         """Note when this hook last ran in this repository, for `huddle doctor`."""
-        path = self.state / RAN_FOLDER / self.event.name
+        path = os.path.join(self.state, RAN_FOLDER, self.event.name)
         try:
             os.utime(path, (self.now, self.now))
         except FileNotFoundError:
-            path.parent.mkdir(mode=0o700, exist_ok=True)
-            path.touch(mode=0o600)
+            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))

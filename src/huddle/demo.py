@@ -1,10 +1,10 @@
-"""`huddle demo`: watch two sessions see each other, without starting Claude Code.
+"""`huddle demo`: watch sessions see each other, without starting Claude Code.
 
 In a scratch directory it makes a repository `shop` with a linked worktree `shop-ui`, enables
-huddle, and plays sessions through the same entry points Claude Code uses: each hook is the
-command hooks/hooks.json registers, run with the event JSON on stdin, and the CLI is bin/huddle.
-A real stand-in process per session plays the Claude Code process (CLAUDE_PID), so liveness is
-judged for real. Every step prints what the session's model would be shown.
+huddle, and plays sessions through the entry points Claude Code uses: each hook is the command
+hooks/hooks.json registers, run with the event JSON on stdin, and the CLI is bin/huddle. A real
+stand-in process per session plays the Claude Code process (CLAUDE_PID), so liveness is judged
+for real. Each step prints what the session's model would be shown.
 """
 
 from __future__ import annotations
@@ -17,13 +17,14 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 SILENT = "(nothing: huddle stays silent)"
+KEPT = "Kept the scratch directory:"
 TASK = "refactor checkout totals"
 FILES = {
     "README.md": "# shop\n\nA tiny shop.\n",
@@ -42,7 +43,7 @@ class Session:
     session_id: str
     process: subprocess.Popen[bytes]  # stands in for the Claude Code process
 
-    def end_process(self) -> None:
+    def exit(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
@@ -56,7 +57,7 @@ class Demo:
         self.data = scratch / "plugin-data"
         self.hooks = json.loads((ROOT / "hooks" / "hooks.json").read_text(encoding="utf-8"))
         self.sessions: list[Session] = []
-        self.step_number = 0
+        self.steps = 0
 
     # -- running things as Claude Code does -------------------------------------------------
 
@@ -65,16 +66,17 @@ class Demo:
         env.update(CLAUDE_PLUGIN_ROOT=str(ROOT), CLAUDE_PLUGIN_DATA=str(self.data),
                    HUDDLE_NO_BOOTSTRAP="1")
         if sys.executable:
-            # The scratch data dir has no venv: let bin/huddle use this interpreter, which
-            # has huddle's dependencies if `huddle demo` itself was run with them.
+            # The scratch data directory has no venv: bin/huddle falls back to this interpreter,
+            # which has huddle's dependencies when `huddle demo` itself was run with them.
             env.setdefault("HUDDLE_PYTHON", sys.executable)
         if session is not None:
-            env.update(CLAUDE_PID=str(session.process.pid), CLAUDE_CODE_SESSION_ID=session.session_id,
+            env.update(CLAUDE_PID=str(session.process.pid),
+                       CLAUDE_CODE_SESSION_ID=session.session_id,
                        CLAUDE_PROJECT_DIR=str(session.cwd))
         return env
 
     def commands(self, event_name: str, tool: str) -> Iterator[tuple[list[str], float]]:
-        """The commands hooks.json registers for this event (and tool), as argv and timeout."""
+        """The commands hooks.json registers for the event (and tool): argv and timeout."""
         for group in self.hooks["hooks"].get(event_name, []):
             matcher = group.get("matcher", "")
             if tool and matcher not in ("", "*") and not re.fullmatch(matcher, tool):
@@ -86,28 +88,24 @@ class Demo:
                     argv = [handler["command"], *handler["args"]]
                 else:
                     argv = ["sh", "-c", handler["command"]]
-                root = str(ROOT)
-                yield [a.replace("${CLAUDE_PLUGIN_ROOT}", root) for a in argv], handler.get(
-                    "timeout", 60
-                )
+                argv = [part.replace("${CLAUDE_PLUGIN_ROOT}", str(ROOT)) for part in argv]
+                yield argv, handler.get("timeout", 60)
 
     def run_hooks(self, session: Session, event_name: str, **fields: Any) -> list[str]:
-        """Run the event's hooks for the session; the lines its model would be shown."""
-        payload = {
+        """Run the event's hooks for the session: the lines its model would be shown."""
+        payload = json.dumps({
             "session_id": session.session_id,
             "transcript_path": str(self.scratch / "transcripts" / f"{session.session_id}.jsonl"),
             "cwd": str(session.cwd),
             "permission_mode": "default",
             "hook_event_name": event_name,
             **fields,
-        }
-        tool = fields.get("tool_name", "")
+        }).encode()
         shown: list[str] = []
-        for argv, timeout in self.commands(event_name, tool):
+        for argv, timeout in self.commands(event_name, fields.get("tool_name", "")):
             try:
-                done = subprocess.run(argv, input=json.dumps(payload).encode(), cwd=session.cwd,
-                                      env=self.env(session), capture_output=True,
-                                      timeout=timeout, check=False)
+                done = subprocess.run(argv, input=payload, cwd=session.cwd, env=self.env(session),
+                                      capture_output=True, timeout=timeout, check=False)
             except subprocess.TimeoutExpired:
                 shown.append(f"(the hook ran past its {timeout} s timeout: Claude Code cancels it)")
                 continue
@@ -115,70 +113,81 @@ class Demo:
         return shown
 
     def hook(self, session: Session, event_name: str, **fields: Any) -> None:
-        self.show(session, [event_name], fields.get("tool_name", ""),
-                  self.run_hooks(session, event_name, **fields))
+        self.show(session, event_name, self.run_hooks(session, event_name, **fields))
 
-    def tool(self, session: Session, tool_input: dict[str, Any], run: Any, **post: Any) -> None:
-        """A tool call as Claude Code makes it: PreToolUse hooks, the tool, PostToolUse hooks."""
-        name = post.pop("tool_name")
+    def tool(self, session: Session, name: str, tool_input: dict[str, Any],
+             run: Callable[[], dict[str, Any]]) -> None:
+        """One tool call as Claude Code makes it: PreToolUse hooks, the tool, PostToolUse hooks."""
         before = self.run_hooks(session, "PreToolUse", tool_name=name, tool_input=tool_input)
         if before:
-            self.show(session, ["PreToolUse"], name, before)
+            self.show(session, f"PreToolUse hook ({name})", before)
         response = run()
         after = self.run_hooks(session, "PostToolUse", tool_name=name, tool_input=tool_input,
                                tool_response=response)
         if before or after:
-            self.show(session, ["PostToolUse"], name, after)
+            self.show(session, f"PostToolUse hook ({name})", after)
         else:
-            self.show(session, ["PreToolUse", "PostToolUse"], name, [])
+            self.show(session, f"PreToolUse and PostToolUse hooks ({name})", [])
 
     def cli(self, session: Session | None, *args: str) -> None:
-        """Run bin/huddle as the session's Bash tool would (hooks around it), or as a human."""
-        if session is not None:
-            command = "huddle " + " ".join(_quote(a) for a in args)
-            tool_input = {"command": command, "description": "huddle"}
-            self.hook(session, "PreToolUse", tool_name="Bash", tool_input=tool_input)
-        done = subprocess.run([str(ROOT / "bin" / "huddle"), *args],
-                              cwd=session.cwd if session else self.repo, env=self.env(session),
-                              capture_output=True, text=True, timeout=120, check=False)
-        output = (done.stdout + done.stderr).rstrip("\n").splitlines()
-        if done.returncode:
-            output.append(f"(exit status {done.returncode})")
-        whose = f"{session.label}'s Bash tool; its model sees the output" if session else "you"
-        self.say(f"$ huddle {' '.join(_quote(a) for a in args)}   ({whose})", output)
-        if session is not None:
-            self.hook(session, "PostToolUse", tool_name="Bash", tool_input=tool_input,
-                      tool_response={"stdout": done.stdout, "stderr": done.stderr,
-                                     "interrupted": False})
+        """bin/huddle, from the session's Bash tool, or from a terminal when session is None."""
+        command = " ".join(["huddle", *(_quote(a) for a in args)])
+
+        def bash() -> dict[str, Any]:
+            done = subprocess.run([str(ROOT / "bin" / "huddle"), *args],
+                                  cwd=session.cwd if session else self.repo,
+                                  env=self.env(session), capture_output=True, text=True,
+                                  timeout=120, check=False)
+            lines = (done.stdout + done.stderr).rstrip("\n").splitlines()
+            if done.returncode:
+                lines.append(f"(exit status {done.returncode})")
+            where = f"{session.label}'s Bash tool; its model sees the output" if session else (
+                "you, in a terminal")
+            self.say(f"$ {command}   ({where})", lines)
+            return {"stdout": done.stdout, "stderr": done.stderr, "interrupted": False}
+
+        if session is None:
+            bash()
+        else:
+            self.tool(session, "Bash", {"command": command, "description": "huddle"}, bash)
+
+    def edit(self, session: Session, name: str, old: str, new: str) -> None:
+        path = session.cwd / name
+        tool_input = {"file_path": str(path), "old_string": old, "new_string": new,
+                      "replace_all": False}
+
+        def apply() -> dict[str, Any]:
+            path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+            self.say(f"{session.label}'s Edit tool changes {name}: {old} -> {new}", [])
+            return {"filePath": str(path), "oldString": old, "newString": new}
+
+        self.tool(session, "Edit", tool_input, apply)
 
     def start(self, label: str, cwd: Path) -> Session:
-        # `sleep` plays the Claude Code process; it is killed when the session "exits".
+        # `sleep` plays the Claude Code process; the session's exit kills it.
         process = subprocess.Popen(["sleep", "900"], stdin=subprocess.DEVNULL)
         session = Session(label, cwd, str(uuid.uuid4()), process)
         self.sessions.append(session)
         self.hook(session, "SessionStart", source="startup", model="claude-demo")
         return session
 
-    def edit(self, session: Session, name: str, old: str, new: str) -> None:
-        path = session.cwd / name
-        tool_input = {"file_path": str(path), "old_string": old, "new_string": new,
-                      "replace_all": False}
-        self.hook(session, "PreToolUse", tool_name="Edit", tool_input=tool_input)
-        path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
-        self.say(f"(the Edit tool changes {name} in {session.cwd.name})", [])
-        self.hook(session, "PostToolUse", tool_name="Edit", tool_input=tool_input,
-                  tool_response={"filePath": str(path), "oldString": old, "newString": new})
-
     # -- printing -----------------------------------------------------------------------------
 
     def step(self, title: str) -> None:
-        self.step_number += 1
-        print(f"\n{self.step_number}. {title}")
+        self.steps += 1
+        print(f"\n{self.steps}. {title}")
 
     def say(self, line: str, quoted: list[str]) -> None:
         print(f"   {line}")
         for text in quoted:
-            print(f"     | {text}" if text else "     |")
+            print(f"     | {text}".rstrip())
+
+    def show(self, session: Session, what: str, shown: list[str]) -> None:
+        what = what if " " in what else f"{what} hook"
+        if shown:
+            self.say(f"{what} -> {session.label}'s model is shown:", shown)
+        else:
+            self.say(f"{what} -> {session.label}'s model is shown: {SILENT}", [])
 
     # -- the script ---------------------------------------------------------------------------
 
@@ -192,8 +201,8 @@ class Demo:
         _git(self.repo, "add", ".")
         _git(self.repo, "commit", "-q", "-m", "A tiny shop")
         _git(self.repo, "worktree", "add", "-q", "-b", "ui/fixes", str(self.worktree))
-        self.say(f"git repository shop (branch main, one commit: {', '.join(FILES)})", [])
-        self.say("linked worktree shop-ui (branch ui/fixes)", [])
+        self.say(f"git repository shop, branch main, one commit: {', '.join(FILES)}", [])
+        self.say("linked worktree shop-ui, branch ui/fixes", [])
         self.cli(None, "enable")
 
     def play(self) -> None:
@@ -201,30 +210,31 @@ class Demo:
         self.step("Session A starts in the main checkout (shop, branch main). It is alone.")
         a = self.start("A", self.repo)
 
-        self.step("A shares its task.")
+        self.step("A is given a task and shares it.")
+        self.hook(a, "UserPromptSubmit", prompt=f"please {TASK}")
         self.cli(a, "doing", TASK)
 
         self.step("Session B starts in the worktree (shop-ui, branch ui/fixes).")
         b = self.start("B", self.worktree)
 
-        self.step("B is asked for a change and edits styles.css.")
+        self.step("B is asked for a change, edits styles.css, and finishes its turn.")
         self.hook(b, "UserPromptSubmit", prompt="make the buy button blue")
         self.edit(b, "styles.css", "green", "blue")
-        self.say("(warnings about files a peer is editing are not built yet)", [])
+        self.hook(b, "Stop", stop_hook_active=False)
 
         self.step("A lists the sessions of the repository.")
         self.cli(a, "sessions")
 
         self.step("B's session ends; A lists the sessions again.")
         self.hook(b, "SessionEnd", reason="prompt_input_exit")
-        b.end_process()
+        b.exit()
         self.cli(a, "sessions")
 
         self.step("A new session C starts in the worktree, after B has ended.")
         self.start("C", self.worktree)
 
         print("\nIn short: a session alone is shown nothing; one that joins is told who else is")
-        print("live, on which branch and worktree, doing what. Ended sessions drop out of view.")
+        print("live, on which branch and worktree, doing what. A session that ended is not live.")
 
 
 def _shown_by(done: subprocess.CompletedProcess[bytes]) -> list[str]:
@@ -232,7 +242,8 @@ def _shown_by(done: subprocess.CompletedProcess[bytes]) -> list[str]:
     out = done.stdout.decode("utf-8", "replace").strip()
     lines: list[str] = []
     if done.returncode != 0:
-        lines.append(f"(the hook exited {done.returncode}: {done.stderr.decode()[:200].strip()})")
+        err = done.stderr.decode("utf-8", "replace").strip()[:200]
+        lines.append(f"(the hook exited {done.returncode}: {err})")
     if not out:
         return lines
     try:
@@ -251,9 +262,9 @@ def _quote(arg: str) -> str:
 def _git(cwd: Path, *args: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     # The user's own git configuration (signing, hooks, templates) stays out of the scratch repo.
-    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_AUTHOR_NAME="huddle demo",
-               GIT_AUTHOR_EMAIL="demo@huddle.invalid", GIT_COMMITTER_NAME="huddle demo",
-               GIT_COMMITTER_EMAIL="demo@huddle.invalid")
+    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull,
+               GIT_AUTHOR_NAME="huddle demo", GIT_AUTHOR_EMAIL="demo@huddle.invalid",
+               GIT_COMMITTER_NAME="huddle demo", GIT_COMMITTER_EMAIL="demo@huddle.invalid")
     subprocess.run(["git", "-c", "commit.gpgsign=false", *args], cwd=cwd, env=env, check=True,
                    capture_output=True, timeout=60)
 
@@ -273,9 +284,9 @@ def run(keep: bool) -> int:
         raise UserError(f"the demo could not set up its repository: {exc}") from None
     finally:
         for session in demo.sessions:
-            session.end_process()
+            session.exit()
         if keep:
-            print(f"\nKept the scratch directory: {scratch}")
+            print(f"\n{KEPT} {scratch}")
         else:
             shutil.rmtree(scratch, ignore_errors=True)
     return 0

@@ -1,9 +1,12 @@
-"""Hook events, parsed once from Claude Code's stdin JSON into typed values."""
+"""Hook events, parsed once from Claude Code's stdin JSON into typed values.
+
+Plain classes rather than dataclasses: this runs on every hook call, and importing
+dataclasses (with inspect behind it) costs more than the rest of the hook.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 from huddle.store.ids import is_session_id
 
@@ -16,17 +19,33 @@ class BadEvent(ValueError):
     """Input that is not an event huddle can act on."""
 
 
-@dataclass(frozen=True)
 class Event:
-    name: str
-    session_id: str
-    cwd: str
-    source: str = ""  # SessionStart: startup, resume, clear, compact, fork
-    tool_name: str = ""
-    file_path: str = ""  # edit tools: the absolute path of the file
-    command: str = ""  # Bash
-    prompt: str = ""
-    reason: str = ""  # SessionEnd
+    __slots__ = (
+        "name", "session_id", "cwd", "source", "tool_name", "file_path", "command", "prompt",
+        "reason",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        session_id: str,
+        cwd: str,
+        source: str = "",  # SessionStart: startup, resume, clear, compact, fork
+        tool_name: str = "",
+        file_path: str = "",  # edit tools: the absolute path of the file
+        command: str = "",  # Bash
+        prompt: str = "",
+        reason: str = "",  # SessionEnd
+    ) -> None:
+        self.name = name
+        self.session_id = session_id
+        self.cwd = cwd
+        self.source = source
+        self.tool_name = tool_name
+        self.file_path = file_path
+        self.command = command
+        self.prompt = prompt
+        self.reason = reason
 
 
 def parse(name: str, raw: bytes) -> Event:
@@ -43,7 +62,7 @@ def parse(name: str, raw: bytes) -> Event:
     if not isinstance(data, dict):
         raise BadEvent("input is not a JSON object")
     session_id = data.get("session_id")
-    if not is_session_id(session_id):
+    if not isinstance(session_id, str) or not is_session_id(session_id):
         raise BadEvent(f"session_id {str(session_id)[:80]!r} is not a UUID")
     cwd = data.get("cwd")
     if not isinstance(cwd, str) or not cwd.startswith("/") or "\0" in cwd:

@@ -10,10 +10,13 @@ import json
 import os
 import sys
 import time
-from typing import Any
 
 from huddle import log
 from huddle.events import MAX_INPUT, BadEvent, parse
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def main(event_name: str) -> None:

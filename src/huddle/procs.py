@@ -7,15 +7,11 @@ the record was made tells the two apart.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
-from functools import lru_cache
 
 
-@lru_cache(maxsize=1)
 def host() -> str:
-    return socket.gethostname()
+    return os.uname().nodename
 
 
 def start_time(pid: int) -> str | None:
@@ -42,6 +38,8 @@ def _linux_start_time(pid: int) -> str | None:
 
 
 def _ps_start_time(pid: int) -> str | None:
+    import subprocess  # not on Linux, where /proc answers without a child process
+
     try:
         out = subprocess.run(
             ["ps", "-o", "lstart=", "-p", str(pid)],

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
+from functools import cache
 from typing import Any, List, Optional, TypeVar  # noqa: UP035
 
 RECORD_VERSION = 1
@@ -64,7 +64,7 @@ _JSON_KINDS: dict[str, tuple[type, ...]] = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _kinds(cls: type) -> dict[str, tuple[tuple[type, ...], bool, bool]]:
     """Per field: accepted JSON types, whether None is allowed, whether it is required."""
     table = {}
@@ -80,7 +80,7 @@ def _kinds(cls: type) -> dict[str, tuple[tuple[type, ...], bool, bool]]:
 
 def load(cls: type[R], data: dict[str, Any]) -> R:
     """Build `cls` from JSON data, checking types cheaply; unknown keys are ignored."""
-    values = {}
+    values: dict[str, Any] = {}
     for name, (kinds, optional, required) in _kinds(cls).items():  # type: ignore[arg-type]
         if name not in data:
             if required:
@@ -112,9 +112,11 @@ def validate(cls: type[R], data: Any) -> R:
     """Strict validation with pydantic, for the CLI and doctor."""
     from pydantic import TypeAdapter
 
-    return _adapter(cls, TypeAdapter).validate_python(data, strict=False)  # type: ignore[no-any-return]
+    adapter = _ADAPTERS.get(cls)
+    if adapter is None:
+        adapter = _ADAPTERS[cls] = TypeAdapter(cls)
+    result: R = adapter.validate_python(data)
+    return result
 
 
-@lru_cache(maxsize=None)
-def _adapter(cls: type, adapter_type: Any) -> Any:
-    return adapter_type(cls)
+_ADAPTERS: dict[Any, Any] = {}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from huddle import log, procs, repo
 from huddle.records import STATE_ENDED, STATE_GONE, STATE_IDLE, Heartbeat, load
@@ -42,7 +41,7 @@ def judge(record: Heartbeat, now: float) -> Session:
     return Session(record, running, record.state if running else STATE_GONE)
 
 
-def load_all(state: Path, now: float, parse: heartbeats.Parser = load) -> list[Session]:
+def load_all(state: str, now: float, parse: heartbeats.Parser = load) -> list[Session]:
     """Every readable session of the repository, most recently active first."""
     found = []
     for item in heartbeats.scan(state, parse):
@@ -54,20 +53,20 @@ def load_all(state: Path, now: float, parse: heartbeats.Parser = load) -> list[S
     return found
 
 
-def live_peers(state: Path, me: str, now: float) -> list[Session]:
+def live_peers(state: str, me: str, now: float) -> list[Session]:
     return [s for s in load_all(state, now) if s.live and s.session_id != me]
 
 
 def default_name(location: Location, branch: str) -> str:
     if branch.startswith("detached@") or branch == "?":
-        return location.worktree.name
+        return os.path.basename(location.worktree)
     if branch.startswith("worktree-"):  # the branch `claude -w NAME` creates
         return branch[len("worktree-") :]
     return branch
 
 
 def register(
-    state: Path,
+    state: str,
     session_id: str,
     location: Location,
     cwd: str,
@@ -97,7 +96,7 @@ def register(
         pid=pid,
         pid_start=procs.start_time(pid) if pid else None,
         host=procs.host(),
-        worktree=str(location.worktree),
+        worktree=location.worktree,
         branch=branch,
         cwd=cwd,
         started_at=previous.started_at if previous else now,
@@ -110,7 +109,7 @@ def register(
     return record
 
 
-def _is_stale_holder(state: Path, holder: str, now: float) -> bool:
+def _is_stale_holder(state: str, holder: str, now: float) -> bool:
     try:
         record = heartbeats.read(state, holder)
     except (OSError, atomic.Corrupt):
@@ -121,14 +120,14 @@ def _is_stale_holder(state: Path, holder: str, now: float) -> bool:
 def follow(record: Heartbeat, location: Location, cwd: str, now: float) -> bool:
     """Bring branch, worktree and cwd up to date; True when something changed."""
     branch = repo.branch(location)
-    worktree = str(location.worktree)
+    worktree = location.worktree
     changed = (record.branch, record.worktree, record.cwd) != (branch, worktree, cwd)
     record.branch, record.worktree, record.cwd = branch, worktree, cwd
     record.last_activity = now
     return changed
 
 
-def rename(state: Path, record: Heartbeat, wanted: str, now: float) -> str:
+def rename(state: str, record: Heartbeat, wanted: str, now: float) -> str:
     """Give the session a new name; raises names.NameTaken if another live session has it."""
     new = names.slug(wanted)
     if not new:
@@ -144,7 +143,7 @@ def rename(state: Path, record: Heartbeat, wanted: str, now: float) -> str:
     return new
 
 
-def sweep(state: Path, everyone: list[Session], now: float) -> int:
+def sweep(state: str, everyone: list[Session], now: float) -> int:
     """Remove ended and gone records older than SWEEP_AFTER, and their names."""
     removed = 0
     for session in everyone:
@@ -154,7 +153,7 @@ def sweep(state: Path, everyone: list[Session], now: float) -> int:
         heartbeats.remove(state, session.session_id)
         removed += 1
     atomic.sweep_temp_files(state, older_than=3600, now=now)
-    atomic.sweep_temp_files(state / names.FOLDER, older_than=3600, now=now)
+    atomic.sweep_temp_files(os.path.join(state, names.FOLDER), older_than=3600, now=now)
     return removed
 
 

@@ -15,7 +15,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from huddle import __version__, bootstrap, log, repo
+from huddle import __version__, bootstrap, repo
 from huddle.context import RAN_FOLDER
 from huddle.display import ago
 from huddle.events import EVENTS
@@ -73,7 +73,7 @@ def _installed_plugins() -> list[tuple[str, dict[str, object]]]:
         plugins = data.get("plugins", {})
     except (OSError, ValueError, AttributeError):
         return []
-    found = []
+    found: list[tuple[str, dict[str, object]]] = []
     for key, entries in plugins.items():
         if key.split("@")[0] == "huddle" and isinstance(entries, list):
             found.extend((key, e) for e in entries if isinstance(e, dict))
@@ -128,7 +128,7 @@ def _venv_check() -> Check:
             f"check network access to the package index, then delete {failed} and start a "
             "session (hooks keep working without it)",
         )
-    if (log.data_dir() / "venv.building").exists():
+    if (bootstrap.data_dir() / "venv.building").exists():
         return Check(WARN, "plugin venv", f"{venv} is being built now", "wait a minute")
     return Check(
         WARN,
@@ -146,7 +146,7 @@ def repository_checks() -> list[Check]:
     reason = repo.refuse_reason(loc)
     if reason:
         return [Check(FAIL, "repository", f"{loc.main_worktree}: {reason}")]
-    state = loc.state_dir
+    state = Path(loc.state_dir)
     checks = [Check(OK, "repository", f"main worktree {loc.main_worktree}")]
     if repo.enabled_state_dir(loc) is None:
         if os.path.islink(state) or (state.exists() and not state.is_dir()):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
@@ -22,11 +21,11 @@ def enable() -> int:
     reason = repo.refuse_reason(loc)
     if reason:
         raise UserError(f"huddle will not enable here: {reason}")
-    state = loc.state_dir
+    state = Path(loc.state_dir)
     state.parent.mkdir(parents=True, exist_ok=True)
     state.mkdir(mode=0o700, exist_ok=True)
     os.chmod(state, 0o700)
-    if repo.enabled_state_dir(loc) is None and not _is_plain_dir(state, loc):
+    if not repo.is_own_path(loc):
         raise UserError(f"{state} leads somewhere else through a symlink; huddle will not use it")
     marker = state / repo.MARKER
     already = marker.is_file()
@@ -45,25 +44,19 @@ def enable() -> int:
     return 0
 
 
-def _is_plain_dir(state: Path, loc: repo.Location) -> bool:
-    return os.path.realpath(state) == os.path.join(
-        os.path.realpath(loc.main_worktree), *repo.STATE_SUBDIR
-    )
-
-
 def _register_caller(loc: repo.Location, state: Path) -> str | None:
     """Enabling from inside a session makes that session known at once."""
     session_id = calling_session()
     if session_id is None:
         return None
     record = sessions.register(
-        state, session_id, loc, os.getcwd(), sessions.current_pid(), time.time()
+        str(state), session_id, loc, os.getcwd(), sessions.current_pid(), time.time()
     )
     return record.name
 
 
 def _exclude_file(loc: repo.Location) -> Path:
-    return loc.common_dir / "info" / "exclude"
+    return Path(loc.common_dir) / "info" / "exclude"
 
 
 def _add_exclude(loc: repo.Location) -> None:
@@ -94,13 +87,13 @@ def _remove_exclude(loc: repo.Location) -> None:
 
 def disable(yes: bool) -> int:
     loc = location()
-    state = loc.state_dir
+    state = Path(loc.state_dir)
     if repo.enabled_state_dir(loc) is None:
         if os.path.islink(state):
             raise UserError(f"{state} is a symlink; remove it yourself if it is not wanted")
         print(f"huddle is not enabled in {loc.main_worktree}; nothing to do")
         return 0
-    everyone = sessions.load_all(state, time.time())
+    everyone = sessions.load_all(str(state), time.time())
     live = [s.name for s in everyone if s.live]
     files = sum(1 for _ in state.rglob("*"))
     print(f"Disabling huddle in {loc.main_worktree} deletes {state}:")

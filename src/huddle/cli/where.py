@@ -36,7 +36,7 @@ def here() -> Here:
         raise UserError(
             f"huddle is not enabled in {loc.main_worktree}: run `huddle enable` there first"
         )
-    return Here(loc, state, calling_session())
+    return Here(loc, Path(state), calling_session())
 
 
 def calling_session() -> str | None:

@@ -1,17 +1,21 @@
 """One module per Claude Code hook event; each exposes `handle(context) -> output or None`.
 
-Only the module of the running event is imported: hooks pay for nothing they do not use.
+Only the module of the running event is imported, and the hot-path handlers import nothing
+heavy: hooks pay for nothing they do not use.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
-from typing import Any
+import sys
 
-from huddle.context import Context
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
-Handler = Callable[[Context], "dict[str, Any] | None"]
+    from huddle.context import Context
+
+    Handler = Callable[[Context], "dict[str, Any] | None"]
 
 _MODULES = {
     "SessionStart": "session_start",
@@ -24,5 +28,7 @@ _MODULES = {
 
 
 def handler_for(event_name: str) -> Handler:
-    module = importlib.import_module(f"huddle.handlers.{_MODULES[event_name]}")
-    return module.handle  # type: ignore[no-any-return]
+    name = f"huddle.handlers.{_MODULES[event_name]}"
+    __import__(name)
+    handler: Handler = sys.modules[name].handle
+    return handler

@@ -1,11 +1,19 @@
-"""The running session's own heartbeat, as the handlers keep it current."""
+"""The running session's own heartbeat, as the hot-path handlers keep it current.
+
+These work on the stored JSON directly, so a hook that only marks activity or flips the state
+never imports the schema module; registering (rare) does.
+"""
 
 from __future__ import annotations
 
-from huddle import sessions
-from huddle.context import Context
-from huddle.records import Heartbeat
+from huddle import repo
 from huddle.store import atomic, heartbeats
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from huddle.context import Context
 
 
 def touch(context: Context) -> None:
@@ -18,14 +26,16 @@ def touch(context: Context) -> None:
         register(context)
 
 
-def load(context: Context) -> Heartbeat:
+def load(context: Context) -> dict[str, Any]:
     try:
-        return heartbeats.read(context.state, context.session_id)
+        return heartbeats.read_raw(context.state, context.session_id)
     except (FileNotFoundError, atomic.Corrupt):
-        return register(context)
+        return register(context).to_json()
 
 
-def register(context: Context) -> Heartbeat:
+def register(context: Context) -> Any:
+    from huddle import sessions
+
     return sessions.register(
         context.state,
         context.session_id,
@@ -36,9 +46,12 @@ def register(context: Context) -> Heartbeat:
     )
 
 
-def set_state(context: Context, state: str) -> Heartbeat:
-    record = load(context)
-    sessions.follow(record, context.location, context.cwd, context.now)
-    record.state = state
-    heartbeats.write(context.state, record)
-    return record
+def set_state(context: Context, state: str, record: dict[str, Any] | None = None) -> None:
+    """Record the session's state, and where it is now: branch, worktree and cwd follow it."""
+    record = record if record is not None else load(context)
+    record["state"] = state
+    record["branch"] = repo.branch(context.location)
+    record["worktree"] = context.location.worktree
+    record["cwd"] = context.cwd
+    record["last_activity"] = context.now
+    heartbeats.write_raw(context.state, record)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from huddle import repo
-from huddle.context import Context
 from huddle.handlers import own
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from huddle.context import Context
 
 
 def handle(context: Context) -> dict[str, Any] | None:
@@ -14,6 +17,6 @@ def handle(context: Context) -> dict[str, Any] | None:
     if context.event.tool_name == "Bash":
         # A Bash command may have checked out another branch; reading HEAD is cheap.
         record = own.load(context)
-        if record.branch != repo.branch(context.location):
-            own.set_state(context, record.state)
+        if record.get("branch") != repo.branch(context.location):
+            own.set_state(context, str(record.get("state", "working")), record)
     return None

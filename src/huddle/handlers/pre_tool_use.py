@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from huddle.context import Context
 from huddle.handlers import own
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from huddle.context import Context
 
 
 def handle(context: Context) -> dict[str, Any] | None:

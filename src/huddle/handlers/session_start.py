@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from huddle import bootstrap, digest, sessions
-from huddle.context import Context
 from huddle.handlers import own
 from huddle.handlers.output import additional_context
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from huddle.context import Context
 
 
 def handle(context: Context) -> dict[str, Any] | None:
@@ -16,5 +19,5 @@ def handle(context: Context) -> dict[str, Any] | None:
     everyone = sessions.load_all(context.state, context.now)
     sessions.sweep(context.state, everyone, context.now)
     peers = [s for s in everyone if s.live and s.session_id != me.session_id]
-    text = digest.startup(peers, me, str(context.location.main_worktree), context.now)
+    text = digest.startup(peers, me, context.location.main_worktree, context.now)
     return additional_context("SessionStart", text) if text else None

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from huddle.context import Context
 from huddle.handlers import own
-from huddle.records import STATE_WORKING
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from huddle.context import Context
+
+WORKING = "working"  # records.STATE_WORKING, without importing the schema on the hot path
 
 
 def handle(context: Context) -> dict[str, Any] | None:
-    own.set_state(context, STATE_WORKING)
+    own.set_state(context, WORKING)
     return None

@@ -1,27 +1,45 @@
-"""Whole-file writes that readers never see half done, and tolerant JSON reads."""
+"""Whole-file writes that readers never see half done, and tolerant JSON reads.
+
+Paths are strings or path-likes; this module sticks to `os` so hooks need no pathlib.
+"""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
-import tempfile
-from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 FILE_MODE = 0o600
 
+_counter = itertools.count()
 
-def write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:
+
+def _temp_beside(path: str) -> tuple[int, str]:
+    """A new file next to `path`, named so that sweep_temp_files can find leftovers."""
+    folder, name = os.path.split(path)
+    while True:
+        tmp = os.path.join(folder, f".{name}.{os.getpid()}.{next(_counter)}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), tmp
+        except FileExistsError:
+            continue  # left by an earlier process with the same pid
+
+
+def write_bytes(path: str | os.PathLike[str], data: bytes, *, durable: bool = True) -> None:
     """Replace `path` with `data` in one step: temp file beside it, flush, fsync, rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    target = os.fspath(path)
+    fd, tmp = _temp_beside(target)
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with open(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             if durable:
                 os.fsync(handle.fileno())
-        os.chmod(tmp, FILE_MODE)
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
         try:
             os.unlink(tmp)
@@ -30,7 +48,7 @@ def write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:
         raise
 
 
-def write_json(path: Path, value: Any, *, durable: bool = True) -> None:
+def write_json(path: str | os.PathLike[str], value: object, *, durable: bool = True) -> None:
     data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     write_bytes(path, data, durable=durable)
 
@@ -39,33 +57,34 @@ class Corrupt(ValueError):
     """A state file exists but does not hold what it should."""
 
 
-def read_json_object(path: Path, limit: int = 1 << 20) -> dict[str, Any]:
+def read_json_object(path: str | os.PathLike[str], limit: int = 1 << 20) -> dict[str, Any]:
     """Read a JSON object written by `write_json`; raise Corrupt for anything else."""
     with open(path, "rb") as handle:
         data = handle.read(limit + 1)
+    name = os.path.basename(os.fspath(path))
     if len(data) > limit:
-        raise Corrupt(f"{path.name} is larger than {limit} bytes")
+        raise Corrupt(f"{name} is larger than {limit} bytes")
     try:
         value = json.loads(data)
     except ValueError as exc:
-        raise Corrupt(f"{path.name} is not valid JSON: {exc}") from None
+        raise Corrupt(f"{name} is not valid JSON: {exc}") from None
     if not isinstance(value, dict):
-        raise Corrupt(f"{path.name} does not hold a JSON object")
+        raise Corrupt(f"{name} does not hold a JSON object")
     return value
 
 
-def create_exclusive(path: Path, data: bytes) -> bool:
+def create_exclusive(path: str | os.PathLike[str], data: bytes) -> bool:
     """Create `path` holding `data` only if nothing is there; True when this call made it.
 
     The content is written aside and linked into place, so the name never appears empty.
     """
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    target = os.fspath(path)
+    fd, tmp = _temp_beside(target)
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with open(fd, "wb") as handle:
             handle.write(data)
-        os.chmod(tmp, FILE_MODE)
         try:
-            os.link(tmp, path)
+            os.link(tmp, target)
         except FileExistsError:
             return False
         return True
@@ -73,7 +92,7 @@ def create_exclusive(path: Path, data: bytes) -> bool:
         os.unlink(tmp)
 
 
-def sweep_temp_files(folder: Path, older_than: float, now: float) -> int:
+def sweep_temp_files(folder: str | os.PathLike[str], older_than: float, now: float) -> int:
     """Remove temp files left by writers that crashed between write and rename."""
     removed = 0
     try:
@@ -90,4 +109,3 @@ def sweep_temp_files(folder: Path, older_than: float, now: float) -> int:
         except OSError:
             continue
     return removed
-

@@ -2,54 +2,37 @@
 
 A session writes only its own file, always whole and atomically. Between rewrites the file's
 mtime carries "last activity": touching it is the cheapest heartbeat there is.
+
+Hooks on the hot path use the raw functions (`touch`, `read_raw`, `write_raw`) and never import
+the schema module; everything else reads typed records with `read` and `scan`.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-from huddle import log
-from huddle.records import Heartbeat, load
 from huddle.store import atomic
 from huddle.store.ids import is_session_id
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from typing import Any
+
+    from huddle.records import Heartbeat
+
+    Parser = Callable[[Any, Any], Any]
 
 SUFFIX = ".json"
 
 
-def path_for(state: Path, session_id: str) -> Path:
+def path_for(state: str | os.PathLike[str], session_id: str) -> str:
     if not is_session_id(session_id):
         raise ValueError(f"not a session id: {session_id!r}")
-    return state / f"{session_id}{SUFFIX}"
+    return os.path.join(state, session_id + SUFFIX)
 
 
-Parser = Callable[[Any, Any], Any]
-
-
-def read(state: Path, session_id: str, parse: Parser = load) -> Heartbeat:
-    """The session's record; FileNotFoundError if it has none, atomic.Corrupt if unreadable.
-
-    `parse` is records.load (cheap, for hooks) or records.validate (strict, for the CLI).
-    """
-    path = path_for(state, session_id)
-    try:
-        record: Heartbeat = parse(Heartbeat, atomic.read_json_object(path))
-    except ValueError as exc:  # records.Invalid, or pydantic.ValidationError
-        raise atomic.Corrupt(f"{path.name}: {exc}") from None
-    if record.session_id != session_id:
-        raise atomic.Corrupt(f"{path.name} holds the record of another session")
-    record.last_activity = max(record.last_activity, _mtime(path))
-    return record
-
-
-def write(state: Path, record: Heartbeat) -> None:
-    atomic.write_json(path_for(state, record.session_id), record.to_json())
-
-
-def touch(state: Path, session_id: str, now: float) -> bool:
+def touch(state: str | os.PathLike[str], session_id: str, now: float) -> bool:
     """Mark activity now without rewriting; False when the session has no record here."""
     try:
         os.utime(path_for(state, session_id), (now, now))
@@ -58,25 +41,66 @@ def touch(state: Path, session_id: str, now: float) -> bool:
     return True
 
 
-def remove(state: Path, session_id: str) -> None:
+def read_raw(state: str | os.PathLike[str], session_id: str) -> dict[str, Any]:
+    """The record as stored, with last_activity brought up to the file's mtime."""
+    path = path_for(state, session_id)
+    data = atomic.read_json_object(path)
+    if data.get("session_id") != session_id:
+        raise atomic.Corrupt(f"{os.path.basename(path)} is not a record of this session")
+    stamp = data.get("last_activity")
+    if isinstance(stamp, (int, float)) and not isinstance(stamp, bool):
+        data["last_activity"] = max(stamp, _mtime(path))
+    return data
+
+
+def write_raw(state: str | os.PathLike[str], data: dict[str, Any]) -> None:
+    atomic.write_json(path_for(state, data["session_id"]), data)
+
+
+def read(state: str | os.PathLike[str], session_id: str, parse: Parser | None = None) -> Heartbeat:
+    """The session's record; FileNotFoundError if it has none, atomic.Corrupt if unreadable.
+
+    `parse` is records.load (cheap, the default) or records.validate (strict, pydantic).
+    """
+    from huddle import records
+
+    data = read_raw(state, session_id)
+    try:
+        record: Heartbeat = (parse or records.load)(records.Heartbeat, data)
+    except ValueError as exc:  # records.Invalid, or pydantic's ValidationError
+        raise atomic.Corrupt(f"{session_id}{SUFFIX}: {exc}") from None
+    return record
+
+
+def write(state: str | os.PathLike[str], record: Heartbeat) -> None:
+    write_raw(state, record.to_json())
+
+
+def remove(state: str | os.PathLike[str], session_id: str) -> None:
     try:
         os.unlink(path_for(state, session_id))
     except FileNotFoundError:
         pass
 
 
-@dataclass(frozen=True)
 class Unreadable:
-    session_id: str
-    reason: str
+    __slots__ = ("session_id", "reason")
+
+    def __init__(self, session_id: str, reason: str) -> None:
+        self.session_id = session_id
+        self.reason = reason
 
 
-def scan(state: Path, parse: Parser = load) -> Iterator[Heartbeat | Unreadable]:
+def scan(
+    state: str | os.PathLike[str], parse: Parser | None = None
+) -> Iterator[Heartbeat | Unreadable]:
     """Every heartbeat in the state directory; a bad one is reported, never fatal."""
+    from huddle import log
+
     try:
         entries = list(os.scandir(state))
     except OSError as exc:
-        log.write(f"cannot list {state}: {exc}")
+        log.write(f"cannot list {os.fspath(state)}: {exc}")
         return
     for entry in entries:
         name = entry.name
@@ -91,8 +115,8 @@ def scan(state: Path, parse: Parser = load) -> Iterator[Heartbeat | Unreadable]:
             yield Unreadable(session_id, str(exc))
 
 
-def _mtime(path: Path) -> float:
+def _mtime(path: str) -> float:
     try:
-        return path.stat().st_mtime
+        return os.stat(path).st_mtime
     except OSError:
         return 0.0

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
-from pathlib import Path
 
 from huddle.store import atomic
 from huddle.store.ids import is_session_id
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 FOLDER = "names"
 MAX_LENGTH = 32
@@ -30,9 +32,9 @@ def slug(text: str) -> str:
     return cleaned[:MAX_LENGTH].rstrip("-._")
 
 
-def holder(state: Path, name: str) -> str | None:
+def holder(state: str | os.PathLike[str], name: str) -> str | None:
     try:
-        with open(state / FOLDER / name, encoding="utf-8") as handle:
+        with open(os.path.join(state, FOLDER, name), encoding="utf-8") as handle:
             value = handle.read(64).strip()
     except OSError:
         return None
@@ -40,12 +42,12 @@ def holder(state: Path, name: str) -> str | None:
 
 
 def claim(
-    state: Path, name: str, session_id: str, is_stale: Callable[[str], bool]
+    state: str | os.PathLike[str], name: str, session_id: str, is_stale: Callable[[str], bool]
 ) -> bool:
     """Give `name` to the session; False if another session still holds it."""
-    folder = state / FOLDER
-    folder.mkdir(mode=0o700, exist_ok=True)
-    path = folder / name
+    folder = os.path.join(state, FOLDER)
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    path = os.path.join(folder, name)
     for _ in range(3):
         if atomic.create_exclusive(path, session_id.encode()):
             return True
@@ -59,18 +61,20 @@ def claim(
     return False
 
 
-def _break_claim(path: Path, stale_owner: str | None) -> None:
+def _break_claim(path: str, stale_owner: str | None) -> None:
     """Move a stale claim away; of several takers one rename succeeds.
 
     If another taker replaced the claim in between, what was moved is put back.
     """
-    aside = path.with_name(f".{path.name}.{os.getpid()}.stale")
+    folder, name = os.path.split(path)
+    aside = os.path.join(folder, f".{name}.{os.getpid()}.stale")
     try:
         os.rename(path, aside)
     except FileNotFoundError:
         return
     try:
-        moved = aside.read_text(encoding="utf-8").strip()
+        with open(aside, encoding="utf-8") as handle:
+            moved = handle.read(64).strip()
         if moved != (stale_owner or ""):
             try:
                 os.link(aside, path)
@@ -80,16 +84,16 @@ def _break_claim(path: Path, stale_owner: str | None) -> None:
         os.unlink(aside)
 
 
-def release(state: Path, name: str, session_id: str) -> None:
+def release(state: str | os.PathLike[str], name: str, session_id: str) -> None:
     if holder(state, name) == session_id:
         try:
-            os.unlink(state / FOLDER / name)
+            os.unlink(os.path.join(state, FOLDER, name))
         except FileNotFoundError:
             pass
 
 
 def claim_unique(
-    state: Path, wanted: str, session_id: str, is_stale: Callable[[str], bool]
+    state: str | os.PathLike[str], wanted: str, session_id: str, is_stale: Callable[[str], bool]
 ) -> str:
     """Claim `wanted`, or `wanted-2`, `wanted-3`, ... whichever is first free."""
     base = slug(wanted) or "session"
