@@ -1,0 +1,75 @@
+"""`huddle demo` plays sessions through the real hooks and CLI, and cleans up after itself."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+from tests.helpers import HUDDLE
+
+SILENT = "(nothing: huddle stays silent)"
+
+
+def run_demo(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+    scratch_parent = tmp_path / "tmp"
+    scratch_parent.mkdir()
+    env = {**os.environ, "CLAUDE_PLUGIN_DATA": str(tmp_path / "data"),
+           "TMPDIR": str(scratch_parent)}
+    done = subprocess.run([str(HUDDLE), "demo", *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done, scratch_parent
+
+
+def steps(output: str) -> dict[int, str]:
+    """The text of each numbered step, by number."""
+    found = re.split(r"^(\d+)\. ", output, flags=re.MULTILINE)
+    return {int(number): text for number, text in zip(found[1::2], found[2::2])}
+
+
+def test_demo_shows_what_each_session_is_told(tmp_path):
+    done, scratch_parent = run_demo(tmp_path)
+    by_step = steps(done.stdout)
+    assert sorted(by_step) == list(range(1, 8))
+
+    # 1: alone, A is shown nothing.
+    assert f"SessionStart hook -> A's model is shown: {SILENT}" in by_step[1]
+
+    # 3: B is told about A: its name, branch and task.
+    joined = by_step[3]
+    assert "SessionStart hook -> B's model is shown:\n" in joined
+    assert '"main": branch main' in joined and '"refactor checkout totals"' in joined
+    assert 'You are "ui-fixes" on branch ui/fixes' in joined
+
+    # 4: B's edit and turn bring no text yet.
+    assert "(Edit) -> B's model is shown: " + SILENT in by_step[4]
+
+    # 5: A's listing has B in it, live.
+    assert re.search(r"\|\s+ui-fixes\s+ui/fixes\s+\.\./shop-ui\s+\w+", by_step[5])
+
+    # 6: after SessionEnd, the last listing shows B as not live.
+    listing = by_step[6]
+    assert "Not live: ui-fixes (ended" in listing
+    assert not re.search(r"\|\s+ui-fixes\s+ui/fixes", listing)
+
+    # 7: C is told about A only.
+    late = by_step[7]
+    assert "1 other Claude Code session is live" in late and '"main": branch main' in late
+
+    assert "(the hook exited" not in done.stdout and "exit status" not in done.stdout
+    assert list(scratch_parent.iterdir()) == []
+
+
+def test_demo_keep_leaves_the_repository(tmp_path):
+    done, scratch_parent = run_demo(tmp_path, "--keep")
+    match = re.search(r"^Kept the scratch directory: (.+)$", done.stdout, flags=re.MULTILINE)
+    assert match, done.stdout
+    scratch = Path(match.group(1))
+    assert scratch.is_dir() and scratch.resolve().parent == scratch_parent.resolve()
+    assert (scratch / "shop" / ".git").is_dir()
+    assert (scratch / "shop-ui" / ".git").is_file()
+    state = scratch / "shop" / ".claude" / "sessions"
+    assert (state / "huddle.json").is_file()
+    assert len(list(state.glob("*-*-*-*-*.json"))) == 3  # A, B and C
