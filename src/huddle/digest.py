@@ -15,8 +15,8 @@ def peer_line(session: Session, main_worktree: str, now: float) -> str:
     r = session.record
     where = worktree_label(r.worktree, main_worktree)
     line = (
-        f'- "{r.name}": branch {clean(r.branch, 80)}, worktree {clean(where, 120)}, '
-        f"{session.state}, last active {ago(now - r.last_activity)}"
+        f'- "{clean(r.name, 40)}": branch {clean(r.branch, 80)}, worktree {clean(where, 120)}, '
+        f"{clean(session.state, 20)}, last active {ago(now - r.last_activity)}"
     )
     if r.task:
         line += f', task: "{clean(r.task, 160)}"'

@@ -45,13 +45,23 @@ def run(event_name: str, raw: bytes) -> dict[str, Any] | None:
     from huddle.handlers import handler_for
 
     event = parse(event_name, raw)
-    cwd = event.cwd if os.path.isdir(event.cwd) else os.getcwd()
+    cwd = event.cwd
+    if not os.path.isdir(cwd):
+        cwd = os.getcwd()
+        log.write(f"{event_name}: cwd {event.cwd[:300]!r} is not a directory; using {cwd!r}")
     try:
         location = repo.locate(cwd)
     except repo.NotARepository:
         return None
     state = repo.enabled_state_dir(location)
     if state is None:
+        marker = os.path.join(location.state_dir, repo.MARKER)
+        if not repo.is_own_path(location) and os.path.isfile(marker):
+            # Someone means huddle to run here, but its state would land outside the repository.
+            log.write(
+                f"{event_name}: not using {location.state_dir}: a symlink on the way leads to "
+                f"{os.path.realpath(location.state_dir)}"
+            )
         return None
     context = Context(event=event, location=location, state=state, now=time.time(), cwd=cwd)
     output = handler_for(event_name)(context)

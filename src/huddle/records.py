@@ -9,6 +9,7 @@ Annotations use `typing` spellings so that Python 3.9 can evaluate them.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from typing import Any, List, Optional, TypeVar  # noqa: UP035
@@ -21,10 +22,16 @@ STATE_ENDED = "ended"
 STATE_GONE = "gone"  # never stored: a record whose process died without SessionEnd
 
 
+# Read by pydantic in `validate`: times must be finite numbers there too, as `load` requires.
+_PYDANTIC_CONFIG = {"allow_inf_nan": False}
+
+
 @dataclass
 class TouchedFile:
     path: str  # relative to the worktree root
     at: float
+
+    __pydantic_config__ = _PYDANTIC_CONFIG
 
 
 @dataclass
@@ -44,6 +51,8 @@ class Heartbeat:
     files: List[TouchedFile] = field(default_factory=list)  # noqa: UP006
     ended_at: Optional[float] = None  # noqa: UP045
     version: int = RECORD_VERSION
+
+    __pydantic_config__ = _PYDANTIC_CONFIG
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,7 +98,11 @@ def load(cls: type[R], data: dict[str, Any]) -> R:
         value = data[name]
         if value is None and optional:
             values[name] = None
-        elif isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds):
+        elif (
+            isinstance(value, kinds)
+            and not (isinstance(value, bool) and bool not in kinds)
+            and (float not in kinds or _is_finite(value))
+        ):
             values[name] = value
         else:
             raise Invalid(f"{cls.__name__}.{name} has the wrong type")
@@ -97,6 +110,15 @@ def load(cls: type[R], data: dict[str, Any]) -> R:
     if isinstance(record, Heartbeat):
         record.files = [load(TouchedFile, item) for item in record.files if isinstance(item, dict)]
     return record
+
+
+def _is_finite(number: float) -> bool:
+    """False for NaN, the infinities and ints too large for a float: Python's json reads them
+    all, and any of them in a peer's record would break the arithmetic on times."""
+    try:
+        return math.isfinite(number)
+    except OverflowError:
+        return False
 
 
 def strict_or_cheap() -> Any:
@@ -109,13 +131,17 @@ def strict_or_cheap() -> Any:
 
 
 def validate(cls: type[R], data: Any) -> R:
-    """Strict validation with pydantic, for the CLI and doctor."""
+    """Strict validation with pydantic, for the CLI and doctor: the JSON types `load` takes."""
+    import json
+
     from pydantic import TypeAdapter
 
     adapter = _ADAPTERS.get(cls)
     if adapter is None:
         adapter = _ADAPTERS[cls] = TypeAdapter(cls)
-    result: R = adapter.validate_python(data)
+    # Strict validation of the JSON text, not of the dict: strict mode on a dict wants a
+    # dataclass instance, and lax mode takes "12" or true for a number.
+    result: R = adapter.validate_json(json.dumps(data), strict=True)
     return result
 
 

@@ -77,11 +77,12 @@ def _common_dir(git_dir: str) -> str:
 
 
 def _main_worktree(worktree: str, git_dir: str, common_dir: str) -> str:
+    if git_dir == common_dir:
+        # This is the main worktree. Its git dir may live anywhere (--separate-git-dir), even
+        # as another folder's `.git`, so it must not be taken for that folder's.
+        return worktree
     if os.path.basename(common_dir) == ".git":
         return os.path.dirname(common_dir)
-    if git_dir == common_dir:
-        # The main worktree of a repository made with --separate-git-dir.
-        return worktree
     raise NotARepository(f"{common_dir} has no main worktree (a bare repository)")
 
 

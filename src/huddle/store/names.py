@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 FOLDER = "names"
+LOCK_FILE = ".lock"  # slug() never makes a name that starts with a dot
 MAX_LENGTH = 32
 _UNSAFE = re.compile(r"[^a-z0-9._-]+")
 
@@ -56,40 +57,56 @@ def claim(
             return True
         if owner is not None and not is_stale(owner):
             return False
-        # Break the stale claim by renaming it away: of several takers, one rename succeeds.
         _break_claim(path, owner)
     return False
 
 
 def _break_claim(path: str, stale_owner: str | None) -> None:
-    """Move a stale claim away; of several takers one rename succeeds.
+    """Remove the claim, but only while it still holds `stale_owner` (None: no session id).
 
-    If another taker replaced the claim in between, what was moved is put back.
+    Everyone who removes a claim holds the folder's lock, and a claim cannot be created while
+    one is in place, so what was checked is what gets removed: a fresh claim that another
+    taker made a moment ago is never touched, and no two takers can both win.
     """
-    folder, name = os.path.split(path)
-    aside = os.path.join(folder, f".{name}.{os.getpid()}.stale")
+    lock = _lock(os.path.dirname(path))
     try:
-        os.rename(path, aside)
-    except FileNotFoundError:
-        return
-    try:
-        with open(aside, encoding="utf-8") as handle:
-            moved = handle.read(64).strip()
-        if moved != (stale_owner or ""):
-            try:
-                os.link(aside, path)
-            except FileExistsError:
-                pass
+        try:
+            with open(path, encoding="utf-8") as handle:
+                found = handle.read(64).strip()
+        except FileNotFoundError:
+            return
+        if (found if is_session_id(found) else None) == stale_owner:
+            os.unlink(path)
     finally:
-        os.unlink(aside)
+        os.close(lock)
+
+
+def _lock(folder: str) -> int:
+    """Hold the lock on removing claims in `folder` until the returned descriptor is closed.
+
+    The lock file itself is never removed: someone may be waiting on it.
+    """
+    import fcntl  # only where a claim is removed, which is rare
+
+    fd = os.open(os.path.join(folder, LOCK_FILE), os.O_RDWR | os.O_CREAT, atomic.FILE_MODE)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def release(state: str | os.PathLike[str], name: str, session_id: str) -> None:
-    if holder(state, name) == session_id:
-        try:
-            os.unlink(os.path.join(state, FOLDER, name))
-        except FileNotFoundError:
-            pass
+    folder = os.path.join(state, FOLDER)
+    if holder(state, name) != session_id:
+        return
+    lock = _lock(folder)
+    try:
+        if holder(state, name) == session_id:
+            os.unlink(os.path.join(folder, name))
+    finally:
+        os.close(lock)
 
 
 def claim_unique(
