@@ -106,16 +106,11 @@ def isolated_env(
 
 
 def _base_args(
-    claude: str, plugin_dir: Path, session_id: str | None, extra_args: Iterable[str]
+    claude: str, plugin_dir: Path | None, session_id: str | None, extra_args: Iterable[str]
 ) -> list[str]:
-    args = [
-        claude,
-        "-p",
-        "--permission-mode",
-        "bypassPermissions",
-        "--plugin-dir",
-        str(Path(plugin_dir).resolve()),
-    ]
+    args = [claude, "-p", "--permission-mode", "bypassPermissions"]
+    if plugin_dir is not None:  # None: only plugins installed under $HOME/.claude load
+        args += ["--plugin-dir", str(Path(plugin_dir).resolve())]
     if session_id:
         args += ["--session-id", session_id]
     return args + list(extra_args)
@@ -177,7 +172,7 @@ class ClaudeSession:
 
     def __init__(
         self,
-        plugin_dir: str | Path,
+        plugin_dir: str | Path | None,
         cwd: str | Path,
         scratch: str | Path,
         *,
@@ -187,7 +182,8 @@ class ClaudeSession:
         extra_args: Iterable[str] = (),
         claude_bin: str | None = None,
     ) -> None:
-        self.plugin_dir = Path(plugin_dir)
+        # None starts the client without --plugin-dir (for a plugin installed in ``home``).
+        self.plugin_dir = Path(plugin_dir) if plugin_dir is not None else None
         self.cwd = Path(cwd)
         self.scratch = Path(scratch)
         self.home = Path(home) if home else self.scratch / "home"
