@@ -291,3 +291,19 @@ def test_huddle_sessions_in_bash_marks_the_calling_session(lab: Lab) -> None:
             assert rows[me][0] == "*", out
             assert rows[other][0] != "*", out
             assert "* this session" in out
+
+
+def test_bash_calls_learn_the_plugin_data_dir(lab: Lab) -> None:
+    """Claude Code gives Bash calls no CLAUDE_PLUGIN_DATA; SessionStart hands it over, so the
+    model's `huddle` finds the plugin's venv and log."""
+    repo = make_repo(lab.root / "shop")
+    lab.enable(repo)
+    with lab.session(repo, "a") as a:
+        started(a, repo)
+        assert a.turn(bash("echo DATA=$HUDDLE_PLUGIN_DATA; huddle doctor --json"))[
+            "result"
+        ] == "done"
+        out = last_tool_result(a)
+        assert out.splitlines()[0] == f"DATA={lab.data_dir}", out
+        checks = {c["what"]: c for c in json.loads(out.split("\n", 1)[1])}
+        assert str(lab.data_dir / "venv") in checks["plugin venv"]["detail"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from huddle import bootstrap, digest, sessions
 from huddle.handlers import own
 from huddle.handlers.output import additional_context
@@ -15,9 +17,31 @@ if TYPE_CHECKING:
 
 def handle(context: Context) -> dict[str, Any] | None:
     bootstrap.start_if_needed()
+    share_data_dir()
     me = own.register(context)
     everyone = sessions.load_all(context.state, context.now)
     sessions.sweep(context.state, everyone, context.now)
     peers = [s for s in everyone if s.live and s.session_id != me.session_id]
     text = digest.startup(peers, me, context.location.main_worktree, context.now)
     return additional_context("SessionStart", text) if text else None
+
+
+def share_data_dir() -> None:
+    """Tell the session's later Bash calls where the plugin's data is.
+
+    Claude Code gives Bash tool calls neither CLAUDE_PLUGIN_DATA nor CLAUDE_PLUGIN_ROOT; without
+    this, `huddle` run by the model could not find the plugin's venv or log.
+    """
+    env_file = os.environ.get("CLAUDE_ENV_FILE")
+    data = os.environ.get("CLAUDE_PLUGIN_DATA")
+    if not env_file or not data:
+        return
+    line = "export HUDDLE_PLUGIN_DATA='" + data.replace("'", "'\\''") + "'\n"
+    try:
+        with open(env_file, encoding="utf-8") as handle:
+            if line in handle.read():
+                return
+    except FileNotFoundError:
+        pass
+    with open(env_file, "a", encoding="utf-8") as handle:
+        handle.write(line)
