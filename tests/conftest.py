@@ -14,13 +14,23 @@ sys.path.insert(0, str(ROOT / "src"))
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("HUDDLE_FORBID_DEFAULT_DATA", "1")
     monkeypatch.setenv("HUDDLE_NO_BOOTSTRAP", "1")
-    for name in ("CLAUDE_PLUGIN_DATA", "CLAUDE_CODE_SESSION_ID", "CLAUDE_PID", "HUDDLE_PLUGIN_DATA",
-                 "CLAUDE_PROJECT_DIR", "CLAUDE_PLUGIN_ROOT", "CLAUDE_ENV_FILE", "PYTHONPATH"):
+    for name in (
+        "CLAUDE_PLUGIN_DATA",
+        "CLAUDE_CODE_SESSION_ID",
+        "CLAUDE_PID",
+        "HUDDLE_PLUGIN_DATA",
+        "CLAUDE_PROJECT_DIR",
+        "CLAUDE_PLUGIN_ROOT",
+        "CLAUDE_ENV_FILE",
+        "PYTHONPATH",
+    ):
         monkeypatch.delenv(name, raising=False)
     for name in list(os.environ):
         if name.startswith("GIT_"):

@@ -19,10 +19,16 @@ HUDDLE = ROOT / "bin" / "huddle"
 
 
 def git(cwd: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
-    done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          check=True)
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
+    done = subprocess.run(
+        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True
+    )
     return done.stdout.strip()
 
 
@@ -61,10 +67,42 @@ def event(name: str, session_id: str, cwd: Path | str, **fields: Any) -> dict[st
     return base
 
 
-def edit_event(name: str, session_id: str, cwd: Path, file_path: Path, tool: str = "Edit") -> dict[str, Any]:
-    return event(name, session_id, cwd, tool_name=tool,
-                 tool_input={"file_path": str(file_path), "old_string": "a", "new_string": "b"},
-                 tool_use_id="toolu_test")
+def make_record(session_id: str | None = None, **changes: Any) -> Any:
+    """A heartbeat record with plausible values; `changes` override any field."""
+    import time
+
+    from huddle import procs
+    from huddle.records import STATE_IDLE, Heartbeat
+
+    now = time.time()
+    fields: dict[str, Any] = dict(
+        session_id=session_id or new_session_id(),
+        name="main",
+        pid=None,
+        pid_start=None,
+        host=procs.host(),
+        worktree="/w",
+        branch="main",
+        cwd="/w",
+        started_at=now,
+        last_activity=now,
+        state=STATE_IDLE,
+    )
+    fields.update(changes)
+    return Heartbeat(**fields)
+
+
+def edit_event(
+    name: str, session_id: str, cwd: Path, file_path: Path, tool: str = "Edit"
+) -> dict[str, Any]:
+    return event(
+        name,
+        session_id,
+        cwd,
+        tool_name=tool,
+        tool_input={"file_path": str(file_path), "old_string": "a", "new_string": "b"},
+        tool_use_id="toolu_test",
+    )
 
 
 def sample(name: str, session_id: str | None = None, cwd: Path | None = None) -> dict[str, Any]:
@@ -112,9 +150,13 @@ class Plugin:
     env: dict[str, str] = field(default_factory=dict)
 
     def environ(self, pid: int | None = None, session_id: str | None = None) -> dict[str, str]:
-        env = {**os.environ, "CLAUDE_PLUGIN_ROOT": str(ROOT), "CLAUDE_PLUGIN_DATA": str(self.data_dir),
-               # bin/huddle runs on the tests' interpreter, as it would on the plugin's venv.
-               "HUDDLE_PYTHON": sys.executable}
+        env = {
+            **os.environ,
+            "CLAUDE_PLUGIN_ROOT": str(ROOT),
+            "CLAUDE_PLUGIN_DATA": str(self.data_dir),
+            # bin/huddle runs on the tests' interpreter, as it would on the plugin's venv.
+            "HUDDLE_PYTHON": sys.executable,
+        }
         if pid is not None:
             env["CLAUDE_PID"] = str(pid)
         if session_id is not None:
@@ -122,8 +164,15 @@ class Plugin:
         env.update(self.env)
         return env
 
-    def hook(self, event_name: str, payload: dict[str, Any] | bytes | str, *, cwd: Path,
-             pid: int | None = None, timeout: float = 30) -> HookResult:
+    def hook(
+        self,
+        event_name: str,
+        payload: dict[str, Any] | bytes | str,
+        *,
+        cwd: Path,
+        pid: int | None = None,
+        timeout: float = 30,
+    ) -> HookResult:
         if isinstance(payload, dict):
             data = json.dumps(payload).encode()
         elif isinstance(payload, str):
@@ -131,15 +180,33 @@ class Plugin:
         else:
             data = payload
         sid = payload.get("session_id") if isinstance(payload, dict) else None
-        done = subprocess.run(hook_command(event_name), input=data, cwd=cwd,
-                              env=self.environ(pid, sid if isinstance(sid, str) else None),
-                              capture_output=True, timeout=timeout)
+        done = subprocess.run(
+            hook_command(event_name),
+            input=data,
+            cwd=cwd,
+            env=self.environ(pid, sid if isinstance(sid, str) else None),
+            capture_output=True,
+            timeout=timeout,
+        )
         return HookResult(done.returncode, done.stdout.decode(), done.stderr.decode())
 
-    def cli(self, *args: str, cwd: Path, session_id: str | None = None, pid: int | None = None,
-            timeout: float = 60, check: bool = False) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([str(HUDDLE), *args], cwd=cwd, env=self.environ(pid, session_id),
-                              capture_output=True, text=True, timeout=timeout)
+    def cli(
+        self,
+        *args: str,
+        cwd: Path,
+        session_id: str | None = None,
+        pid: int | None = None,
+        timeout: float = 60,
+        check: bool = False,
+    ) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [str(HUDDLE), *args],
+            cwd=cwd,
+            env=self.environ(pid, session_id),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         if check and done.returncode != 0:
             raise AssertionError(f"huddle {shlex.join(args)} failed: {done.stderr}")
         return done

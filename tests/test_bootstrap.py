@@ -40,8 +40,9 @@ def test_first_session_start_builds_the_venv_once(tmp_path):
     plugin.cli("enable", cwd=repo, check=True)
     with StandIn() as proc:
         started = time.monotonic()
-        result = plugin.hook("SessionStart", event("SessionStart", new_session_id(), repo),
-                             cwd=repo, pid=proc.pid)
+        result = plugin.hook(
+            "SessionStart", event("SessionStart", new_session_id(), repo), cwd=repo, pid=proc.pid
+        )
         took = time.monotonic() - started
         assert result.returncode == 0
         # The build runs detached: the hook itself returns long before pip could finish.
@@ -53,16 +54,21 @@ def test_first_session_start_builds_the_venv_once(tmp_path):
         assert _venv_check(plugin, repo)["status"] == "ok"
 
         built_at = stamp.stat().st_mtime
-        again = plugin.hook("SessionStart", event("SessionStart", new_session_id(), repo),
-                            cwd=repo, pid=proc.pid)
+        again = plugin.hook(
+            "SessionStart", event("SessionStart", new_session_id(), repo), cwd=repo, pid=proc.pid
+        )
         assert again.returncode == 0
         assert not (plugin.data_dir / "venv.building").exists()
         time.sleep(1)
         assert stamp.stat().st_mtime == built_at
 
         # Hooks now run on the venv's interpreter, and still work.
-        later = plugin.hook("UserPromptSubmit", event("UserPromptSubmit", new_session_id(), repo,
-                                                      prompt="hi"), cwd=repo, pid=proc.pid)
+        later = plugin.hook(
+            "UserPromptSubmit",
+            event("UserPromptSubmit", new_session_id(), repo, prompt="hi"),
+            cwd=repo,
+            pid=proc.pid,
+        )
         assert later.returncode == 0 and later.stdout == ""
 
 
@@ -81,15 +87,22 @@ def test_a_changed_bundle_rebuilds(tmp_path, monkeypatch):
 
 def test_offline_build_fails_quietly_and_doctor_says_so(tmp_path):
     repo = make_repo(tmp_path / "repo")
-    offline = {"PIP_CONFIG_FILE": "/dev/null", "PIP_INDEX_URL": "http://127.0.0.1:9/simple",
-               "PIP_FIND_LINKS": "", "PIP_EXTRA_INDEX_URL": "", "PIP_RETRIES": "0",
-               "PIP_TIMEOUT": "2", "PIP_NO_CACHE_DIR": "1"}
+    offline = {
+        "PIP_CONFIG_FILE": "/dev/null",
+        "PIP_INDEX_URL": "http://127.0.0.1:9/simple",
+        "PIP_FIND_LINKS": "",
+        "PIP_EXTRA_INDEX_URL": "",
+        "PIP_RETRIES": "0",
+        "PIP_TIMEOUT": "2",
+        "PIP_NO_CACHE_DIR": "1",
+    }
     plugin = _plugin(tmp_path, **offline)
     plugin.cli("enable", cwd=repo, check=True)
     with StandIn() as proc:
         sid = new_session_id()
-        result = plugin.hook("SessionStart", event("SessionStart", sid, repo), cwd=repo,
-                             pid=proc.pid)
+        result = plugin.hook(
+            "SessionStart", event("SessionStart", sid, repo), cwd=repo, pid=proc.pid
+        )
         assert result.returncode == 0 and result.stdout == ""
         failed = plugin.data_dir / "venv.failed"
         assert _wait_for(failed.exists, BUILD_WAIT), plugin.log_text()
@@ -101,6 +114,7 @@ def test_offline_build_fails_quietly_and_doctor_says_so(tmp_path):
         assert check["status"] == "warn"
         assert "could not be built" in check["detail"] and check["fix"]
         # A failed build is not retried on every session start.
-        plugin.hook("SessionStart", event("SessionStart", new_session_id(), repo), cwd=repo,
-                    pid=proc.pid)
+        plugin.hook(
+            "SessionStart", event("SessionStart", new_session_id(), repo), cwd=repo, pid=proc.pid
+        )
         assert not (plugin.data_dir / "venv.building").exists()

@@ -26,6 +26,7 @@ def test_enable_creates_private_state_and_excludes_it_once(tmp_path):
     assert exclude.count("/.claude/sessions/") == 1
     # git itself no longer sees the state directory.
     from tests.helpers import git
+
     assert ".claude" not in git(repo, "status", "--porcelain", "--untracked-files=all")
 
 
@@ -54,8 +55,9 @@ def test_disable_says_what_goes_and_needs_consent(tmp_path):
     repo, plugin = _setup(tmp_path)
     plugin.cli("enable", cwd=repo, check=True)
     with StandIn() as proc:
-        plugin.hook("SessionStart", event("SessionStart", new_session_id(), repo), cwd=repo,
-                    pid=proc.pid)
+        plugin.hook(
+            "SessionStart", event("SessionStart", new_session_id(), repo), cwd=repo, pid=proc.pid
+        )
         refused = plugin.cli("disable", cwd=repo)
         assert refused.returncode == 1 and "--yes" in refused.stderr
         assert "1 session record(s)" in refused.stdout
@@ -78,22 +80,29 @@ def test_name_and_doing_from_inside_a_session(tmp_path):
     with StandIn() as pa, StandIn() as pb:
         for sid, proc in ((a, pa), (b, pb)):
             plugin.hook("SessionStart", event("SessionStart", sid, repo), cwd=repo, pid=proc.pid)
-        renamed = plugin.cli("name", "Checkout Totals!", cwd=repo, session_id=a, pid=pa.pid,
-                             check=True)
+        renamed = plugin.cli(
+            "name", "Checkout Totals!", cwd=repo, session_id=a, pid=pa.pid, check=True
+        )
         assert 'now called "checkout-totals"' in renamed.stdout
         taken = plugin.cli("name", "checkout-totals", cwd=repo, session_id=b, pid=pb.pid)
         assert taken.returncode == 1 and "already called" in taken.stderr
         plugin.cli("doing", "refactor", "totals", cwd=repo, session_id=a, check=True)
-        listed = {s["name"]: s for s in json.loads(
-            plugin.cli("sessions", "--json", cwd=repo, session_id=a, check=True).stdout)}
+        listed = {
+            s["name"]: s
+            for s in json.loads(
+                plugin.cli("sessions", "--json", cwd=repo, session_id=a, check=True).stdout
+            )
+        }
         assert listed["checkout-totals"]["task"] == "refactor totals"
         assert listed["checkout-totals"]["current"] is True
         assert listed["main-2"]["current"] is False
         # The old name is free again.
         plugin.cli("name", "main", cwd=repo, session_id=b, check=True)
         plugin.cli("doing", "--clear", cwd=repo, session_id=a, check=True)
-        listed = {s["name"]: s for s in json.loads(
-            plugin.cli("sessions", "--json", cwd=repo, check=True).stdout)}
+        listed = {
+            s["name"]: s
+            for s in json.loads(plugin.cli("sessions", "--json", cwd=repo, check=True).stdout)
+        }
         assert set(listed) == {"checkout-totals", "main"}
         assert listed["checkout-totals"]["task"] == ""
 
@@ -114,13 +123,25 @@ def test_sessions_table_marks_the_caller_and_json_has_the_fields(tmp_path):
         plugin.hook("SessionStart", event("SessionStart", a, repo), cwd=repo, pid=pa.pid)
         plugin.hook("SessionStart", event("SessionStart", b, worktree), cwd=worktree, pid=pb.pid)
         table = plugin.cli("sessions", cwd=worktree, session_id=b, check=True).stdout
-        rows = {line.split()[1] if line.startswith("*") else line.split()[0]: line
-                for line in table.splitlines()[1:] if line.strip() and "this session" not in line}
+        rows = {
+            line.split()[1] if line.startswith("*") else line.split()[0]: line
+            for line in table.splitlines()[1:]
+            if line.strip() and "this session" not in line
+        }
         assert rows["ui-fixes"].startswith("*") and "../shop-ui" in rows["ui-fixes"]
         assert "main checkout" in rows["main"] and not rows["main"].startswith("*")
         entries = json.loads(plugin.cli("sessions", "--json", cwd=repo, check=True).stdout)
-        required = {"session_id", "name", "branch", "worktree", "state", "live",
-                    "last_activity", "task", "files"}
+        required = {
+            "session_id",
+            "name",
+            "branch",
+            "worktree",
+            "state",
+            "live",
+            "last_activity",
+            "task",
+            "files",
+        }
         assert all(required <= set(e) for e in entries)
         pb.kill()
         live = json.loads(plugin.cli("sessions", "--json", cwd=repo, check=True).stdout)

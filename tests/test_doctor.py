@@ -28,8 +28,9 @@ def test_enabled_repository_reports_state_dir_and_hook_times(tmp_path):
     assert found["state directory"]["status"] == "ok"
     assert found["hooks last ran here"]["detail"] == "never"
     with StandIn() as proc:
-        plugin.hook("SessionStart", event("SessionStart", new_session_id(), repo), cwd=repo,
-                    pid=proc.pid)
+        plugin.hook(
+            "SessionStart", event("SessionStart", new_session_id(), repo), cwd=repo, pid=proc.pid
+        )
     found, _ = checks(plugin, repo)
     ran = found["hooks last ran here"]
     assert ran["status"] == "ok"
@@ -65,8 +66,16 @@ def test_installed_plugin_is_reported_with_its_version(tmp_path):
     assert found["plugin installed"]["status"] == "warn"
     registry = tmp_path / "home" / ".claude" / "plugins" / "installed_plugins.json"
     registry.parent.mkdir(parents=True)
-    registry.write_text(json.dumps({"version": 2, "plugins": {"huddle@huddle": [
-        {"scope": "user", "installPath": "/x", "version": "0.1.0"}]}}))
+    registry.write_text(
+        json.dumps(
+            {
+                "version": 2,
+                "plugins": {
+                    "huddle@huddle": [{"scope": "user", "installPath": "/x", "version": "0.1.0"}]
+                },
+            }
+        )
+    )
     plugin.env["HOME"] = str(tmp_path / "home")
     found, _ = checks(plugin, repo)
     assert found["plugin installed"]["status"] == "ok"

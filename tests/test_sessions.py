@@ -15,7 +15,7 @@ import pytest
 from huddle import procs, repo, sessions
 from huddle.records import STATE_ENDED, STATE_GONE, STATE_IDLE, STATE_WORKING, Heartbeat
 from huddle.store import atomic, heartbeats, names
-from tests.helpers import StandIn, add_worktree, git, make_repo, new_session_id
+from tests.helpers import StandIn, add_worktree, git, make_record, make_repo, new_session_id
 
 OTHER_HOST = "another-machine.invalid"
 
@@ -37,25 +37,6 @@ def dead_pid():
     proc = StandIn()
     proc.kill()
     return proc.pid
-
-
-def make_record(session_id: str | None = None, **changes) -> Heartbeat:
-    now = time.time()
-    fields = dict(
-        session_id=session_id or new_session_id(),
-        name="main",
-        pid=None,
-        pid_start=None,
-        host=procs.host(),
-        worktree="/w",
-        branch="main",
-        cwd="/w",
-        started_at=now,
-        last_activity=now,
-        state=STATE_IDLE,
-    )
-    fields.update(changes)
-    return Heartbeat(**fields)
 
 
 def put(state: Path, record: Heartbeat, *, claim: bool = True) -> Heartbeat:

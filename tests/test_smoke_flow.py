@@ -22,8 +22,9 @@ def test_second_session_is_told_about_the_first(tmp_path, plugin):
     with StandIn() as pa, StandIn() as pb:
         first = plugin.hook("SessionStart", event("SessionStart", a, repo), cwd=repo, pid=pa.pid)
         assert first.returncode == 0 and first.stdout == ""
-        second = plugin.hook("SessionStart", event("SessionStart", b, worktree), cwd=worktree,
-                             pid=pb.pid)
+        second = plugin.hook(
+            "SessionStart", event("SessionStart", b, worktree), cwd=worktree, pid=pb.pid
+        )
         assert second.returncode == 0
         text = second.context()
         assert text is not None and '"main"' in text and "branch main" in text

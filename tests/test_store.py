@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from huddle.records import STATE_IDLE, Heartbeat
+from huddle.records import Heartbeat
 from huddle.store import atomic, heartbeats, names
-from tests.helpers import ROOT, new_session_id
+from tests.helpers import ROOT, make_record, new_session_id
 
 RACERS = 16
 WAIT = 60  # seconds: a bound on a hung child, never a synchronisation
@@ -352,22 +352,7 @@ def test_stale_claim_race_has_one_winner(tmp_path):
 
 
 def make_heartbeat(session_id: str, **changes) -> Heartbeat:
-    now = time.time()
-    fields = dict(
-        session_id=session_id,
-        name="main",
-        pid=None,
-        pid_start=None,
-        host="h",
-        worktree="/w",
-        branch="main",
-        cwd="/w",
-        started_at=now,
-        last_activity=now,
-        state=STATE_IDLE,
-    )
-    fields.update(changes)
-    return Heartbeat(**fields)
+    return make_record(session_id, **{"host": "h", **changes})
 
 
 def test_heartbeat_write_then_read(tmp_path):
