@@ -600,3 +600,25 @@ def test_a_full_disk(world):
     assert not [p for p in world.state.rglob("*.tmp")]
     assert world.outside() == outside
     world.assert_a_good_session_works()
+
+
+def test_a_full_disk_at_session_start_still_shows_the_peers(tmp_path):
+    """Writing the new session's own record fails; its model is still told who else is here."""
+    import json as _json
+
+    from tests.helpers import Plugin, StandIn, event, make_repo, new_session_id
+
+    repo = make_repo(tmp_path / "shop")
+    plugin = Plugin(tmp_path / "data")
+    plugin.cli("enable", cwd=repo, check=True)
+    with StandIn() as peer, StandIn() as me:
+        plugin.hook("SessionStart", event("SessionStart", new_session_id(), repo), cwd=repo,
+                    pid=peer.pid)
+        sid = new_session_id()
+        (repo / ".claude" / "sessions" / f"{sid}.json").mkdir()  # the record cannot be written
+        result = plugin.hook("SessionStart", event("SessionStart", sid, repo), cwd=repo,
+                             pid=me.pid)
+        assert result.returncode == 0
+        text = _json.loads(result.stdout)["hookSpecificOutput"]["additionalContext"]
+        assert '"main"' in text and "You are" not in text
+        assert "could not write the heartbeat" in plugin.log_text()

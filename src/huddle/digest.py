@@ -24,7 +24,7 @@ def peer_line(session: Session, main_worktree: str, now: float) -> str:
 
 
 def startup(
-    peers: Sequence[Session], me: Heartbeat, main_worktree: str, now: float
+    peers: Sequence[Session], me: Heartbeat | None, main_worktree: str, now: float
 ) -> str | None:
     """The digest of live peers, or None when the session is alone."""
     if not peers:
@@ -34,10 +34,9 @@ def startup(
         f"huddle: {count} other Claude Code session{'s are' if count > 1 else ' is'} "
         "live in this repository (its worktrees included):"
     )
-    tail = (
-        f'You are "{me.name}" on branch {clean(me.branch, 80)}. `huddle sessions` shows the '
-        "current list; their names address them."
-    )
+    tail = "`huddle sessions` shows the current list; their names address them."
+    if me is not None:
+        tail = f'You are "{me.name}" on branch {clean(me.branch, 80)}. ' + tail
     lines = [head]
     used = len(head) + len(tail) + 2
     for index, session in enumerate(peers):

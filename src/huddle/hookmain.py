@@ -65,5 +65,8 @@ def run(event_name: str, raw: bytes) -> dict[str, Any] | None:
         return None
     context = Context(event=event, location=location, state=state, now=time.time(), cwd=cwd)
     output = handler_for(event_name)(context)
-    context.mark_ran()
+    try:
+        context.mark_ran()
+    except OSError as exc:  # bookkeeping for doctor must not cost the handler's answer
+        log.write(f"{event_name}: could not mark the hook as run: {exc}")
     return output

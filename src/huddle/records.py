@@ -112,9 +112,11 @@ def load(cls: type[R], data: dict[str, Any]) -> R:
     return record
 
 
-def _is_finite(number: float) -> bool:
+def _is_finite(number: object) -> bool:
     """False for NaN, the infinities and ints too large for a float: Python's json reads them
     all, and any of them in a peer's record would break the arithmetic on times."""
+    if not isinstance(number, (int, float)):
+        return False
     try:
         return math.isfinite(number)
     except OverflowError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from huddle import bootstrap, digest, sessions
+from huddle import bootstrap, digest, log, sessions
 from huddle.handlers import own
 from huddle.handlers.output import additional_context
 
@@ -18,10 +18,16 @@ if TYPE_CHECKING:
 def handle(context: Context) -> dict[str, Any] | None:
     bootstrap.start_if_needed()
     share_data_dir()
-    me = own.register(context)
     everyone = sessions.load_all(context.state, context.now)
-    sessions.sweep(context.state, everyone, context.now)
-    peers = [s for s in everyone if s.live and s.session_id != me.session_id]
+    peers = [s for s in everyone if s.live and s.session_id != context.session_id]
+    try:
+        me = own.register(context)
+    except OSError as exc:
+        # The session still learns about its peers when its own record cannot be written.
+        log.write(f"SessionStart: could not write the heartbeat of {context.session_id}: {exc!r}")
+        me = None
+    else:
+        sessions.sweep(context.state, everyone, context.now)
     text = digest.startup(peers, me, context.location.main_worktree, context.now)
     return additional_context("SessionStart", text) if text else None
 
