@@ -582,7 +582,8 @@ def test_launcher_starts_the_plugins_own_package(tmp_path, plugin, no_bytecode):
     seen = tmp_path / "seen.txt"
     (fake / "python3").write_text(
         "#!/bin/sh\n"
-        f'{{ printf "%s\\n" "$@"; echo "prefix=${{PYTHONPYCACHEPREFIX-unset}}"; }} > "{seen}"\n'
+        f'{{ printf "%s\\n" "$@"; echo "prefix=${{PYTHONPYCACHEPREFIX-unset}}"; '
+        f'echo "nobytecode=${{PYTHONDONTWRITEBYTECODE-unset}}"; }} > "{seen}"\n'
     )
     (fake / "python3").chmod(0o755)
     runner = Plugin(
@@ -595,10 +596,39 @@ def test_launcher_starts_the_plugins_own_package(tmp_path, plugin, no_bytecode):
     sid = new_session_id()
     assert checked(runner.hook("Stop", sample("Stop", sid, repo), cwd=repo)) is None
     args = seen.read_text().splitlines()
-    assert args[0] == "-s" and args[1] == "-c"
-    assert os.path.realpath(args[-3]) == os.path.realpath(Path(__file__).parents[1] / "src")
-    assert args[-2] == "Stop"
-    # Bytecode goes to the data dir, unless none is written at all: then a prefix would only
-    # hide the standard library's own caches and make every call compile them again.
-    expected = "unset" if no_bytecode else f"{plugin.data_dir}/pycache"
-    assert args[-1] == f"prefix={expected}"
+    # No site: hooks need the standard library only; and sys.path[0] (the working directory,
+    # the user's repository) is replaced by the plugin's src, never kept in front of stdlib.
+    assert args[0] == "-S" and args[1] == "-c"
+    assert "sys.path[0] = sys.argv[1]" in args[2]
+    assert os.path.realpath(args[-4]) == os.path.realpath(Path(__file__).parents[1] / "src")
+    assert args[-3] == "Stop"
+    # Bytecode always goes to the plugin's data dir, even where the user turned writing it
+    # off: the cache is the plugin's own, and without it every call compiles from source.
+    assert args[-2] == f"prefix={plugin.data_dir}/pycache"
+    assert args[-1] == "nobytecode=unset"
+
+
+def test_a_repository_file_never_shadows_a_module(tmp_path, plugin):
+    """A json.py (or os.py) at the root of an enabled repository is never imported by a hook."""
+    repo = make_repo(tmp_path / "shop")
+    enable(plugin, repo)
+    trap = "raise SystemExit('imported from the repository')\n"
+    for name in ("json.py", "os.py", "huddle.py"):
+        (repo / name).write_text(trap)
+    sid = new_session_id()
+    result = plugin.hook("SessionStart", sample("SessionStart-startup", sid, repo), cwd=repo)
+    assert result.returncode == 0 and result.stderr == ""
+    assert (repo / ".claude" / "sessions" / f"{sid}.json").exists()
+    listed = plugin.cli("sessions", "--json", cwd=repo)
+    assert listed.returncode == 0, listed.stderr
+    assert [s["session_id"] for s in json.loads(listed.stdout)] == [sid]
+
+
+def test_session_start_remembers_the_real_interpreter(tmp_path, plugin):
+    """Version-manager shims cost more than a hook: later hooks start the real binary."""
+    repo = make_repo(tmp_path / "shop")
+    enable(plugin, repo)
+    plugin.hook("SessionStart", sample("SessionStart-startup", new_session_id(), repo), cwd=repo)
+    remembered = (plugin.data_dir / "python").read_text().strip()
+    assert os.path.isabs(remembered) and os.access(remembered, os.X_OK)
+    assert os.path.realpath(remembered) == remembered

@@ -60,6 +60,26 @@ def is_current() -> bool:
         return False
 
 
+def remember_interpreter() -> None:
+    """Record the real interpreter behind `python3`, for hooks/run to start it directly."""
+    if not os.environ.get("CLAUDE_PLUGIN_DATA"):
+        return
+    path = data_dir() / "python"
+    executable = os.path.realpath(sys.executable)
+    try:
+        if path.read_text(encoding="utf-8").strip() == executable:
+            return
+    except OSError:
+        pass
+    from huddle.store import atomic
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic.write_bytes(path, (executable + "\n").encode("utf-8"), durable=False)
+    except OSError as exc:  # only a shortcut: hooks/run falls back to `python3`
+        log.write(f"could not record the interpreter in {path}: {exc!r}")
+
+
 def start_if_needed() -> bool:
     """Start a background build when the venv is missing or stale; True if one was started."""
     if os.environ.get("HUDDLE_NO_BOOTSTRAP") or not os.environ.get("CLAUDE_PLUGIN_DATA"):

@@ -24,8 +24,9 @@ def main(event_name: str) -> None:
     try:
         output = run(event_name, _read_stdin())
         if output:
-            sys.stdout.write(json.dumps(output, ensure_ascii=False))
-            sys.stdout.flush()
+            # Bytes, so that no locale setting can turn a peer's name into an encoding error.
+            sys.stdout.buffer.write(json.dumps(output, ensure_ascii=False).encode("utf-8"))
+            sys.stdout.buffer.flush()
     except BadEvent as exc:
         log.write(f"{event_name}: ignored bad input: {exc}")
     except BaseException as exc:  # noqa: BLE001 - this is the boundary

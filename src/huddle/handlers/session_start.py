@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 def handle(context: Context) -> dict[str, Any] | None:
     bootstrap.start_if_needed()
+    bootstrap.remember_interpreter()
     share_data_dir()
     everyone = sessions.load_all(context.state, context.now)
     peers = [s for s in everyone if s.live and s.session_id != context.session_id]
