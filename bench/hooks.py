@@ -257,6 +257,21 @@ class Bench:
                 on_env,
             )
         ]
+        # For comparison: the least any Python hook can cost, on the interpreter the launcher
+        # actually starts (SessionStart recorded it) and without `site`, as the launcher runs.
+        remembered = self.data / "python"
+        if remembered.exists() and not self.venv:
+            bare = remembered.read_text(encoding="utf-8").strip()
+            cases.append(
+                Case(
+                    "bare: real python -S -c json",
+                    "info",
+                    [bare, "-S", "-c", FLOOR_CODE],
+                    pre_edit,
+                    worktree,
+                    on_env,
+                )
+            )
         for name, group, event, sample_name in (
             ("PreToolUse Edit", "hot", "PreToolUse", "PreToolUse-Edit"),
             ("PostToolUse Edit", "hot", "PostToolUse", "PostToolUse-Edit"),
