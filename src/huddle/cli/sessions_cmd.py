@@ -48,7 +48,7 @@ def as_json(session: Session, main_worktree: str, me: str | None, now: float) ->
 def run(as_json_output: bool, show_all: bool) -> int:
     h = here()
     now = time.time()
-    everyone = sessions.load_all(str(h.state), now, records.strict_or_cheap())
+    everyone = sessions.load_all(h.state, now, records.strict_or_cheap())
     main = str(h.location.main_worktree)
     shown = everyone if show_all else [s for s in everyone if s.live]
     if as_json_output:

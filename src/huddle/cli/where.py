@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from huddle import repo
 from huddle.errors import UserError
@@ -14,7 +13,7 @@ from huddle.store.ids import is_session_id
 @dataclass(frozen=True)
 class Here:
     location: repo.Location
-    state: Path
+    state: str  # the state directory
     session_id: str | None  # None: a person at a plain terminal
 
 
@@ -36,7 +35,7 @@ def here() -> Here:
         raise UserError(
             f"huddle is not enabled in {loc.main_worktree}: run `huddle enable` there first"
         )
-    return Here(loc, Path(state), calling_session())
+    return Here(loc, state, calling_session())
 
 
 def calling_session() -> str | None:
