@@ -29,3 +29,22 @@ def clean(text: str, limit: int) -> str:
     """One line of peer-provided text with control characters removed, cut to `limit`."""
     flat = " ".join(_CONTROL.sub(" ", text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def peer(record: dict[str, object], main_worktree: str) -> str:
+    """`"name" (branch b, worktree w, task: "t")` from a stored heartbeat."""
+    name = clean(str(record.get("name", "?")), 40)
+    parts = [
+        f"branch {clean(str(record.get('branch', '?')), 80)}",
+        f"worktree {clean(worktree_label(str(record.get('worktree', '?')), main_worktree), 120)}",
+    ]
+    task = record.get("task")
+    if isinstance(task, str) and task:
+        parts.append(f'task: "{clean(task, 160)}"')
+    return f'"{name}" ({", ".join(parts)})'
+
+
+def clock(stamp: float) -> str:
+    import time
+
+    return time.strftime("%H:%M", time.localtime(stamp))

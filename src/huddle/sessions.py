@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from huddle import log, procs, repo
+from huddle import liveness, log, procs, repo
 from huddle.records import STATE_ENDED, STATE_GONE, STATE_IDLE, Heartbeat, load
 from huddle.repo import Location
 from huddle.store import atomic, heartbeats, names
 
-# A record that cannot be checked against a process (another host, no pid) counts as live for
-# this long after its last activity.
-UNVERIFIABLE_LIVE_FOR = 6 * 3600.0
+UNVERIFIABLE_LIVE_FOR = liveness.UNVERIFIABLE_LIVE_FOR
+
 # Ended and gone records are removed this long after their last activity.
 SWEEP_AFTER = 24 * 3600.0
 
@@ -35,10 +34,8 @@ class Session:
 def judge(record: Heartbeat, now: float) -> Session:
     if record.state == STATE_ENDED:
         return Session(record, False, STATE_ENDED)
-    running = procs.is_running(record.pid, record.pid_start, record.host)
-    if running is None:
-        running = now - record.last_activity < UNVERIFIABLE_LIVE_FOR
-    return Session(record, running, record.state if running else STATE_GONE)
+    live = liveness.is_live(record.to_json(), now)
+    return Session(record, live, record.state if live else STATE_GONE)
 
 
 def load_all(state: str, now: float, parse: heartbeats.Parser = load) -> list[Session]:
@@ -152,6 +149,9 @@ def sweep(state: str, everyone: list[Session], now: float) -> int:
         names.release(state, session.name, session.session_id)
         heartbeats.remove(state, session.session_id)
         removed += 1
+    from huddle.store import leases
+
+    leases.sweep(state, now, older_than=SWEEP_AFTER)
     atomic.sweep_temp_files(state, older_than=3600, now=now)
     atomic.sweep_temp_files(os.path.join(state, names.FOLDER), older_than=3600, now=now)
     return removed

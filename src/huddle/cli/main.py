@@ -44,6 +44,29 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--clear", action="store_true", help="share no task")
     d.add_argument("--session", help="act for this session (name or id) instead")
 
+    lk = verbs.add_parser("lock", help="lock a file or glob against other sessions' edits")
+    lk.add_argument("pattern", help="a path or a glob, relative to the current directory")
+    lk.add_argument("--ttl", help="how long (600, 30m, 2h; default: the lock_ttl setting)")
+    lk.add_argument("--reason", default="", help="shown to sessions whose edits it stops")
+
+    ul = verbs.add_parser("unlock", help="release a lock")
+    ul.add_argument("pattern", nargs="?")
+    ul.add_argument("--force", action="store_true",
+                    help="break another holder's lock (the holder is told)")
+    ul.add_argument("--all", action="store_true", help="release every lock you hold")
+
+    ls = verbs.add_parser("locks", help="list the locks that are in force")
+    ls.add_argument("--json", action="store_true")
+
+    sd = verbs.add_parser("send", help="send a message to one session")
+    sd.add_argument("to", help="a session name, id prefix, branch or worktree folder name")
+    sd.add_argument("text", nargs="+")
+
+    cf = verbs.add_parser("config", help="show or change this repository's settings")
+    cf.add_argument("name", nargs="?")
+    cf.add_argument("value", nargs="?")
+    cf.add_argument("--json", action="store_true")
+
     doc = verbs.add_parser("doctor", help="check the installation and this repository")
     doc.add_argument("--json", action="store_true")
 
@@ -80,6 +103,22 @@ def dispatch(args: argparse.Namespace) -> int:
         if not text and not args.clear:
             raise UserError('say what: huddle doing "fixing the login form" (or --clear)')
         return own_cmd.doing(text, args.clear, args.session)
+    if verb in ("lock", "unlock", "locks"):
+        from huddle.cli import locks_cmd
+
+        if verb == "lock":
+            return locks_cmd.lock(args.pattern, args.ttl, args.reason)
+        if verb == "unlock":
+            return locks_cmd.unlock(args.pattern, args.force, args.all)
+        return locks_cmd.list_locks(args.json)
+    if verb == "send":
+        from huddle.cli import send_cmd
+
+        return send_cmd.run(args.to, args.text)
+    if verb == "config":
+        from huddle.cli import config_cmd
+
+        return config_cmd.run(args.name, args.value, args.json)
     if verb == "doctor":
         from huddle.cli import doctor
 

@@ -7,10 +7,11 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
-from huddle import records, sessions
+from huddle import config, records, sessions
 from huddle.cli.where import here
 from huddle.display import ago, clean, worktree_label
 from huddle.sessions import Session
+from huddle.store import locks
 
 RECENT_FILES = 3
 RECENTLY_LEFT = 3600.0
@@ -22,7 +23,14 @@ def iso(stamp: float | None) -> str | None:
     return datetime.fromtimestamp(stamp, timezone.utc).isoformat(timespec="seconds")
 
 
-def as_json(session: Session, main_worktree: str, me: str | None, now: float) -> dict[str, Any]:
+def as_json(
+    session: Session,
+    main_worktree: str,
+    me: str | None,
+    now: float,
+    held: dict[str, list[dict[str, Any]]],
+    lease_ttl: float,
+) -> dict[str, Any]:
     r = session.record
     return {
         "session_id": r.session_id,
@@ -40,6 +48,11 @@ def as_json(session: Session, main_worktree: str, me: str | None, now: float) ->
         "ended_at": iso(r.ended_at),
         "task": r.task,
         "files": [{"path": f.path, "at": iso(f.at)} for f in r.files],
+        "leases": [f.path for f in r.files if session.live and now - f.at < lease_ttl],
+        "locks": [
+            {"pattern": lk["pattern"], "until": iso(lk["expires"]), "reason": lk.get("reason", "")}
+            for lk in held.get(r.session_id, [])
+        ],
         "pid": r.pid,
         "host": r.host,
     }
@@ -51,11 +64,14 @@ def run(as_json_output: bool, show_all: bool) -> int:
     everyone = sessions.load_all(h.state, now, records.strict_or_cheap())
     main = str(h.location.main_worktree)
     shown = everyone if show_all else [s for s in everyone if s.live]
+    held = locks_by_holder(h.state, now)
     if as_json_output:
-        print(json.dumps([as_json(s, main, h.session_id, now) for s in shown], indent=2))
+        ttl = config.load(h.state)["lease_ttl"]
+        rows = [as_json(s, main, h.session_id, now, held, ttl) for s in shown]
+        print(json.dumps(rows, indent=2))
         return 0
     if shown:
-        print(table(shown, main, h.session_id, now))
+        print(table(shown, main, h.session_id, now, held))
     else:
         print("No live sessions in this repository.")
     if not show_all:
@@ -68,12 +84,27 @@ def run(as_json_output: bool, show_all: bool) -> int:
     return 0
 
 
-def table(shown: list[Session], main: str, me: str | None, now: float) -> str:
+def locks_by_holder(state: str, now: float) -> dict[str, list[dict[str, Any]]]:
+    held: dict[str, list[dict[str, Any]]] = {}
+    for lk in locks.every(state):
+        if isinstance(lk.get("expires"), (int, float)) and lk["expires"] > now:
+            held.setdefault(str(lk.get("holder")), []).append(lk)
+    return held
+
+
+def table(
+    shown: list[Session],
+    main: str,
+    me: str | None,
+    now: float,
+    held: dict[str, list[dict[str, Any]]],
+) -> str:
     header = ["", "NAME", "BRANCH", "WORKTREE", "STATE", "ACTIVE", "TASK", "FILES"]
     rows = [header]
     for s in shown:
         r = s.record
-        files = [f.path for f in r.files[:RECENT_FILES]]
+        locked = [f"locked:{lk['pattern']}" for lk in held.get(r.session_id, [])]
+        files = locked + [f.path for f in r.files[:RECENT_FILES]]
         if len(r.files) > RECENT_FILES:
             files.append(f"+{len(r.files) - RECENT_FILES}")
         rows.append(

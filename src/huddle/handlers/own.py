@@ -11,6 +11,7 @@ from huddle.store import atomic, heartbeats
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from huddle.context import Context
@@ -46,12 +47,38 @@ def register(context: Context) -> Any:
     )
 
 
-def set_state(context: Context, state: str, record: dict[str, Any] | None = None) -> None:
+def update(context: Context, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """Change the session's record under its lock, registering it first if need be."""
+    try:
+        return heartbeats.update(context.state, context.session_id, change)
+    except (FileNotFoundError, atomic.Corrupt):
+        register(context)
+        return heartbeats.update(context.state, context.session_id, change)
+
+
+def set_state(context: Context, state: str) -> dict[str, Any]:
     """Record the session's state, and where it is now: branch, worktree and cwd follow it."""
-    record = record if record is not None else load(context)
-    record["state"] = state
-    record["branch"] = repo.branch(context.location)
-    record["worktree"] = context.location.worktree
-    record["cwd"] = context.cwd
-    record["last_activity"] = context.now
-    heartbeats.write_raw(context.state, record)
+
+    def change(record: dict[str, Any]) -> None:
+        record["state"] = state
+        record["branch"] = repo.branch(context.location)
+        record["worktree"] = context.location.worktree
+        record["cwd"] = context.cwd
+        record["last_activity"] = context.now
+
+    return update(context, change)
+
+
+def add_touched(context: Context, keys: list[str], limit: int) -> dict[str, Any]:
+    """Put `keys` first in the session's recently touched files, newest first, `limit` kept."""
+
+    def change(record: dict[str, Any]) -> None:
+        files = record.get("files")
+        kept = [
+            f for f in (files if isinstance(files, list) else [])
+            if isinstance(f, dict) and f.get("path") not in keys
+        ]
+        record["files"] = ([{"path": k, "at": context.now} for k in keys] + kept)[:limit]
+        record["last_activity"] = context.now
+
+    return update(context, change)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from huddle import bootstrap, digest, log, sessions
-from huddle.handlers import own
+from huddle.handlers import own, stop
 from huddle.handlers.output import additional_context
 
 TYPE_CHECKING = False
@@ -29,6 +29,7 @@ def handle(context: Context) -> dict[str, Any] | None:
         me = None
     else:
         sessions.sweep(context.state, everyone, context.now)
+        stop.take_baseline(context)
     text = digest.startup(peers, me, context.location.main_worktree, context.now)
     return additional_context("SessionStart", text) if text else None
 

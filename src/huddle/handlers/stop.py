@@ -1,6 +1,13 @@
-"""Stop: the turn is over and the session waits for its user."""
+"""Stop: the turn is over and the session waits for its user.
+
+Files that Bash commands changed during the turn (`sed -i`, a formatter, a code generator) are
+found here, off the tool-call path: the worktree's changed files now, against those at the end
+of the previous turn. What changed is recorded as touched and leased, like an edit.
+"""
 
 from __future__ import annotations
+
+import os
 
 from huddle.handlers import own
 
@@ -11,8 +18,75 @@ if TYPE_CHECKING:
     from huddle.context import Context
 
 IDLE = "idle"  # records.STATE_IDLE, without importing the schema on the hot path
+TURNS = "turns"
 
 
 def handle(context: Context) -> dict[str, Any] | None:
     own.set_state(context, IDLE)
+    record_bash_changes(context)
     return None
+
+
+def snapshot_path(context: Context) -> str:
+    return os.path.join(context.state, TURNS, context.session_id + ".json")
+
+
+def take_baseline(context: Context) -> None:
+    """What the worktree looks like now, for the end of the first turn to compare with."""
+    from huddle import worktree_changes
+
+    snap = worktree_changes.snapshot(context.location.worktree)
+    if snap is not None:
+        os.makedirs(os.path.join(context.state, TURNS), mode=0o700, exist_ok=True)
+        worktree_changes.save(snapshot_path(context), snap)
+
+
+def record_bash_changes(context: Context) -> None:
+    from huddle import config, relpath, worktree_changes
+    from huddle.store import leases
+
+    path = snapshot_path(context)
+    before = worktree_changes.load(path)
+    after = worktree_changes.snapshot(context.location.worktree)
+    if after is None:
+        return
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    worktree_changes.save(path, after)
+    changed = worktree_changes.changed_between(before, after)
+    if not changed:
+        return
+    settings = config.load(context.state)
+    keys = []
+    for name in changed:
+        target = relpath.resolve(
+            context.location, os.path.join(context.location.worktree, name)
+        )
+        if target is not None and not _edited_by_a_peer(context, target.key, settings):
+            keys.append(target.key)
+    if not keys:
+        return
+    keys = keys[: settings["recent_files"]]
+    own.add_touched(context, keys, settings["recent_files"])
+    for key in keys:
+        leases.take(context.state, key, context.session_id, context.location.worktree, context.now)
+
+
+def _edited_by_a_peer(context: Context, key: str, settings: dict[str, Any]) -> bool:
+    """A peer in the same worktree that edited the file this turn changed it, not this session."""
+    from huddle import liveness
+    from huddle.store import heartbeats, leases
+
+    worktree = os.path.realpath(context.location.worktree)
+    for lease in leases.holders(context.state, key, context.now, settings["lease_ttl"]):
+        holder = lease.get("session_id")
+        if holder == context.session_id or not isinstance(holder, str):
+            continue
+        if os.path.realpath(str(lease.get("worktree", ""))) != worktree:
+            continue
+        try:
+            record = heartbeats.read_raw(context.state, holder)
+        except (OSError, ValueError):
+            continue
+        if liveness.is_live(record, context.now):
+            return True
+    return False

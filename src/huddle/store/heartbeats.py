@@ -57,6 +57,38 @@ def write_raw(state: str | os.PathLike[str], data: dict[str, Any]) -> None:
     atomic.write_json(path_for(state, data["session_id"]), data)
 
 
+def update(
+    state: str | os.PathLike[str], session_id: str, change: Callable[[dict[str, Any]], None]
+) -> dict[str, Any]:
+    """Read, change and rewrite the record while holding the session's own lock.
+
+    A session's hooks can run at once (PostToolUse of parallel tools) and so can its `huddle`
+    commands; without the lock one rewrite could undo another. FileNotFoundError and
+    atomic.Corrupt as for read_raw.
+    """
+    lock = _lock(state, session_id)
+    try:
+        data = read_raw(state, session_id)
+        change(data)
+        write_raw(state, data)
+        return data
+    finally:
+        os.close(lock)
+
+
+def _lock(state: str | os.PathLike[str], session_id: str) -> int:
+    import fcntl
+
+    path = os.path.join(state, f".{session_id}.lock")  # removed only with the record
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 def read(state: str | os.PathLike[str], session_id: str, parse: Parser | None = None) -> Heartbeat:
     """The session's record; FileNotFoundError if it has none, atomic.Corrupt if unreadable.
 
@@ -77,10 +109,12 @@ def write(state: str | os.PathLike[str], record: Heartbeat) -> None:
 
 
 def remove(state: str | os.PathLike[str], session_id: str) -> None:
-    try:
-        os.unlink(path_for(state, session_id))
-    except FileNotFoundError:
-        pass
+    """Delete the record and its lock file (only for sessions long gone: nobody holds it)."""
+    for path in (path_for(state, session_id), os.path.join(state, f".{session_id}.lock")):
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
 
 
 class Unreadable:

@@ -1,0 +1,177 @@
+"""`huddle lock`, `huddle unlock` and `huddle locks`: explicit locks on files and globs."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import time
+from typing import Any
+
+from huddle import config, relpath
+from huddle.cli.where import Here, here
+from huddle.conflicts import counts, holder_words
+from huddle.display import ago, clean, clock
+from huddle.errors import UserError
+from huddle.store import atomic, heartbeats, locks, mailbox
+
+
+def person() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name is not worth failing over
+        return "someone"
+
+
+def holder_of(h: Here) -> tuple[str, str]:
+    """The lock holder id and display name of whoever runs this command."""
+    if h.session_id is not None:
+        try:
+            name = str(heartbeats.read_raw(h.state, h.session_id).get("name", "?"))
+        except (OSError, atomic.Corrupt):
+            name = h.session_id[:8]
+        return h.session_id, name
+    who = person()
+    return f"user:{who}", who
+
+
+def pattern_of(h: Here, given: str) -> str:
+    """A path or glob as the user typed it, as a worktree-relative lock pattern."""
+    absolute = os.path.normpath(os.path.join(os.getcwd(), given))
+    if not locks.is_glob(given):
+        target = relpath.resolve(h.location, absolute)
+        if target is None:
+            raise UserError(f"{given} is not a file in this repository")
+        return target.key
+    root = os.path.realpath(h.location.worktree)
+    folder, rest = absolute, list[str]()
+    while locks.is_glob(folder):
+        folder, tail = os.path.split(folder)
+        rest.insert(0, tail)
+    folder = os.path.realpath(folder)
+    if folder != root and not folder.startswith(root + os.sep):
+        raise UserError(f"{given} is not inside this worktree ({root})")
+    pattern = "/".join([*folder[len(root) + 1 :].split(os.sep), *rest]).strip("/")
+    return pattern.lower() if relpath.folds_case(root) else pattern
+
+
+def lock(given: str, ttl: str | None, reason: str) -> int:
+    h = here()
+    now = time.time()
+    pattern = pattern_of(h, given)
+    holder, name = holder_of(h)
+    seconds = config.parse("lock_ttl", ttl) if ttl else config.load(h.state)["lock_ttl"]
+    record = {
+        "pattern": pattern,
+        "holder": holder,
+        "holder_name": name,
+        "at": now,
+        "expires": now + seconds,
+        "reason": clean(reason, 300),
+    }
+    try:
+        locks.acquire(h.state, record, lambda existing: counts(existing, h.state, now))
+    except locks.Held as held:
+        raise UserError(_held_message(h, held.lock)) from None
+    print(f'locked {pattern} for "{name}" until {clock(record["expires"])}'
+          f"{' (' + record['reason'] + ')' if record['reason'] else ''}")
+    return 0
+
+
+def _held_message(h: Here, lock: dict[str, Any]) -> str:
+    record = _holder_record(h, lock)
+    who = holder_words(lock, record, h.location.main_worktree)
+    reason = f' ("{clean(lock["reason"], 200)}")' if lock.get("reason") else ""
+    ask = f'; ask with `huddle send {record["name"]} "..."`' if record else ""
+    return (
+        f"{lock['pattern']} is locked by {who} until {clock(lock['expires'])}{reason}{ask}"
+    )
+
+
+def _holder_record(h: Here, lock: dict[str, Any]) -> dict[str, Any] | None:
+    holder = lock.get("holder")
+    if not isinstance(holder, str) or holder.startswith("user:"):
+        return None
+    try:
+        return heartbeats.read_raw(h.state, holder)
+    except (OSError, ValueError):
+        return None
+
+
+def unlock(given: str | None, force: bool, everything: bool) -> int:
+    h = here()
+    holder, name = holder_of(h)
+    if everything:
+        removed = locks.release_all(h.state, holder)
+        print(f"released {len(removed)} lock(s)" if removed else "you hold no locks")
+        return 0
+    if not given:
+        raise UserError("say which lock: huddle unlock PATH-OR-GLOB (or --all)")
+    pattern = pattern_of(h, given)
+    existing = next((lk for lk in locks.every(h.state) if lk["pattern"] == pattern), None)
+    if existing is None:
+        mine = [lk["pattern"] for lk in locks.every(h.state) if lk.get("holder") == holder]
+        raise UserError(
+            f"no lock on {pattern}" + (f" (yours: {', '.join(mine)})" if mine else "")
+        )
+    if existing.get("holder") != holder:
+        if not force:
+            raise UserError(
+                _held_message(h, existing)
+                + ". `huddle unlock --force` breaks it and tells the holder."
+            )
+        _tell_holder(h, existing, name)
+    locks.release(h.state, pattern)
+    print(f"unlocked {pattern}")
+    return 0
+
+
+def _tell_holder(h: Here, lock: dict[str, Any], breaker: str) -> None:
+    record = _holder_record(h, lock)
+    if record is None:
+        return
+    text = (
+        f"Your lock on {lock['pattern']} was broken by {breaker} with `huddle unlock --force`"
+        f" at {clock(time.time())}. Others may now edit it."
+    )
+    message = {
+        "from_name": breaker,
+        "from_session": h.session_id,
+        "kind": "notice",
+        "text": text,
+        "at": time.time(),
+    }
+    mailbox.deliver(h.state, str(lock["holder"]), message, time.time())
+
+
+def list_locks(as_json: bool) -> int:
+    h = here()
+    now = time.time()
+    current = [lk for lk in locks.every(h.state) if counts(lk, h.state, now)]
+    current.sort(key=lambda lk: lk["pattern"])
+    rows = []
+    for lk in current:
+        record = _holder_record(h, lk)
+        rows.append({
+            "pattern": lk["pattern"],
+            "holder": record.get("name") if record else str(lk.get("holder", ""))[5:],
+            "holder_session": None if str(lk.get("holder", "")).startswith("user:")
+            else lk.get("holder"),
+            "since": lk.get("at"),
+            "expires": lk["expires"],
+            "reason": lk.get("reason", ""),
+            "mine": h.session_id is not None and lk.get("holder") == h.session_id,
+        })
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print("No locks in this repository.")
+        return 0
+    for row in rows:
+        since = ago(now - row["since"]) if isinstance(row["since"], (int, float)) else "?"
+        reason = f'  "{clean(row["reason"], 60)}"' if row["reason"] else ""
+        mark = "* " if row["mine"] else "  "
+        print(f"{mark}{row['pattern']}  {row['holder']}  since {since}, until "
+              f"{clock(row['expires'])}{reason}")
+    return 0

@@ -1,0 +1,80 @@
+"""PreToolUse on Bash: a git command that moves HEAD or rewrites the index or the worktree,
+while another live session works in that same worktree, is flagged (or denied, by setting)."""
+
+from __future__ import annotations
+
+import os
+
+from huddle import config, gitguard, liveness, repo
+from huddle.display import peer
+from huddle.store import heartbeats
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from huddle.context import Context
+
+
+def check(context: Context) -> dict[str, Any] | None:
+    mode = config.load(context.state)["git_guard"]
+    if mode == "off":
+        return None
+    actions = gitguard.inspect(context.event.command, context.cwd)
+    if not actions:
+        return None
+    notes = []
+    for action in actions:
+        peers = _peers_in(context, action.directory)
+        if not peers:
+            continue
+        main = context.location.main_worktree
+        names = "; ".join(f"session {peer(record, main)}" for record in peers)
+        notes.append(
+            f"huddle: `{action.command}` {action.effect}. Another live Claude Code session "
+            f"works in that worktree: {names}."
+        )
+    if not notes:
+        return None
+    from huddle.handlers.pre_tool_use import decision
+
+    if mode == "deny":
+        text = "\n".join(notes) + (
+            " The command was not run (this repository's git_guard setting is deny). Agree with"
+            " the other session first (`huddle send NAME \"...\"`)."
+        )
+        return decision(True, text)
+    text = "\n".join(notes) + " Check with the other session before doing this again."
+    return decision(False, text)
+
+
+def _peers_in(context: Context, directory: str) -> list[dict[str, Any]]:
+    try:
+        where = repo.locate(directory)
+    except repo.NotARepository:
+        return []
+    worktree = os.path.realpath(where.worktree)
+    found = []
+    for name in _heartbeat_names(context.state):
+        session_id = name[: -len(heartbeats.SUFFIX)]
+        if session_id == context.session_id:
+            continue
+        try:
+            record = heartbeats.read_raw(context.state, session_id)
+        except (OSError, ValueError):
+            continue
+        if os.path.realpath(str(record.get("worktree", ""))) != worktree:
+            continue
+        if liveness.is_live(record, context.now):
+            found.append(record)
+    return found
+
+
+def _heartbeat_names(state: str) -> list[str]:
+    from huddle.store.ids import is_session_id
+
+    try:
+        names = os.listdir(state)
+    except OSError:
+        return []
+    return [n for n in names if n.endswith(heartbeats.SUFFIX) and is_session_id(n[:-5])]

@@ -1,0 +1,97 @@
+"""Soft leases: editing a file leases it to the editing session for a while.
+
+`leases/<encoded file name>/<session id>.json`, one small file per session and file, so that
+asking "who else holds this file?" lists one folder, however many leases the repository has.
+A lease counts until its time runs out (the TTL is applied when it is read, so a changed
+setting applies at once) or until its holder is no longer live.
+"""
+
+from __future__ import annotations
+
+import os
+
+from huddle.relpath import encode
+from huddle.store import atomic
+from huddle.store.ids import is_session_id
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+FOLDER = "leases"
+
+
+def take(state: str, key: str, session_id: str, worktree: str, now: float) -> None:
+    """Take or renew the session's lease on `key`."""
+    folder = os.path.join(state, FOLDER, encode(key))
+    entry = {"path": key, "session_id": session_id, "worktree": worktree, "at": now}
+    for attempt in (1, 2):
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        try:
+            atomic.write_json(os.path.join(folder, session_id + ".json"), entry, durable=False)
+            return
+        except FileNotFoundError:
+            if attempt == 2:  # a sweep removed the empty folder in between, twice
+                raise
+
+
+def holders(state: str, key: str, now: float, ttl: float) -> list[dict[str, Any]]:
+    """The unexpired leases on `key`, newest first; whether the holders are live is not judged."""
+    folder = os.path.join(state, FOLDER, encode(key))
+    try:
+        entries = list(os.scandir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    found = []
+    for entry in entries:
+        if not entry.name.endswith(".json") or not is_session_id(entry.name[:-5]):
+            continue
+        try:
+            lease = atomic.read_json_object(entry.path, limit=4096)
+        except (OSError, atomic.Corrupt):
+            continue
+        at = lease.get("at")
+        if (
+            lease.get("path") == key
+            and lease.get("session_id") == entry.name[:-5]
+            and isinstance(at, (int, float))
+            and now - at < ttl
+        ):
+            found.append(lease)
+    found.sort(key=lambda lease: lease["at"], reverse=True)
+    return found
+
+
+def release(state: str, keys: list[str], session_id: str) -> None:
+    for key in keys:
+        try:
+            os.unlink(os.path.join(state, FOLDER, encode(key), session_id + ".json"))
+        except (FileNotFoundError, NotADirectoryError):
+            pass
+
+
+def sweep(state: str, now: float, older_than: float) -> int:
+    """Remove leases older than `older_than` seconds, and folders left empty."""
+    removed = 0
+    root = os.path.join(state, FOLDER)
+    try:
+        folders = list(os.scandir(root))
+    except OSError:
+        return 0
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder.path))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if now - entry.stat(follow_symlinks=False).st_mtime > older_than:
+                    os.unlink(entry.path)
+                    removed += 1
+            except OSError:
+                continue
+        try:
+            os.rmdir(folder.path)  # only succeeds when empty
+        except OSError:
+            pass
+    return removed

@@ -1,0 +1,147 @@
+"""Explicit locks on a file or a glob, taken with `huddle lock`.
+
+`locks/<encoded pattern>.json` for a single file and `locks/globs/<encoded pattern>.json` for a
+glob, so that the edit hook checks one file by name plus the (few) globs, never every lock.
+Taking a lock is a read-check-write of shared state, done under `locks/.lock` (filelock): of
+any number of sessions racing for overlapping locks, exactly one wins. Globs match whole
+worktree-relative paths with fnmatch, so `*` crosses folders: `src/*.py` covers `src/a/b.py`.
+"""
+
+from __future__ import annotations
+
+import os
+
+from huddle.relpath import encode
+from huddle.store import atomic
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+FOLDER = "locks"
+GLOBS = "globs"
+GUARD = ".lock"  # the filelock serialising acquisitions; never removed
+GLOB_CHARS = "*?["
+
+
+def is_glob(pattern: str) -> bool:
+    return any(c in pattern for c in GLOB_CHARS)
+
+
+def _path(state: str, pattern: str) -> str:
+    parts = [state, FOLDER, GLOBS] if is_glob(pattern) else [state, FOLDER]
+    return os.path.join(*parts, encode(pattern) + ".json")
+
+
+class Held(Exception):
+    """Another holder has a lock that overlaps the one asked for."""
+
+    def __init__(self, lock: dict[str, Any]) -> None:
+        super().__init__(lock.get("pattern"))
+        self.lock = lock
+
+
+def _read(path: str) -> dict[str, Any] | None:
+    try:
+        lock = atomic.read_json_object(path, limit=16384)
+    except (OSError, atomic.Corrupt):
+        return None
+    pattern = lock.get("pattern")
+    expires = lock.get("expires")
+    if not isinstance(pattern, str) or not isinstance(expires, (int, float)):
+        return None
+    return lock
+
+
+def matching(state: str, key: str, now: float) -> list[dict[str, Any]]:
+    """Unexpired locks that cover the file `key`: the one on it by name, and matching globs."""
+    found = []
+    exact = _read(_path(state, key))
+    if exact is not None and exact["pattern"] == key and exact["expires"] > now:
+        found.append(exact)
+    try:
+        globs = list(os.scandir(os.path.join(state, FOLDER, GLOBS)))
+    except (FileNotFoundError, NotADirectoryError):
+        return found
+    if globs:
+        from fnmatch import fnmatchcase  # only when some glob is locked
+
+        for entry in globs:
+            lock = _read(entry.path) if entry.name.endswith(".json") else None
+            if lock and lock["expires"] > now and fnmatchcase(key, lock["pattern"]):
+                found.append(lock)
+    return found
+
+
+def every(state: str) -> list[dict[str, Any]]:
+    """All lock records, expired ones included."""
+    found = []
+    for folder in (os.path.join(state, FOLDER), os.path.join(state, FOLDER, GLOBS)):
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.endswith(".json") and entry.is_file(follow_symlinks=False):
+                lock = _read(entry.path)
+                if lock is not None:
+                    found.append(lock)
+    return found
+
+
+def overlap(a: str, b: str) -> bool:
+    """Could one file be covered by both patterns? Exact for files, a fair guess for globs."""
+    from fnmatch import fnmatchcase
+
+    return a == b or fnmatchcase(a, b) or fnmatchcase(b, a)
+
+
+def acquire(
+    state: str,
+    lock: dict[str, Any],
+    counts: Callable[[dict[str, Any]], bool],
+) -> dict[str, Any]:
+    """Write `lock` unless another holder's lock overlaps it; raise Held with that lock.
+
+    `counts(existing)` says whether an existing lock still counts (unexpired, holder live); one
+    that does not is removed on the way. The caller's own lock on the same pattern is renewed.
+    """
+    import filelock
+
+    folder = os.path.join(state, FOLDER)
+    os.makedirs(os.path.join(folder, GLOBS), mode=0o700, exist_ok=True)
+    with filelock.FileLock(os.path.join(folder, GUARD), timeout=30):
+        for existing in every(state):
+            if not counts(existing):
+                _remove(state, existing)
+            elif existing.get("holder") == lock["holder"]:
+                continue
+            elif overlap(existing["pattern"], lock["pattern"]):
+                raise Held(existing)
+        atomic.write_json(_path(state, lock["pattern"]), lock)
+    return lock
+
+
+def release(state: str, pattern: str) -> dict[str, Any] | None:
+    """Remove the lock on exactly `pattern`; the removed lock, or None if there was none."""
+    existing = _read(_path(state, pattern))
+    if existing is None or existing["pattern"] != pattern:
+        return None
+    _remove(state, existing)
+    return existing
+
+
+def _remove(state: str, lock: dict[str, Any]) -> None:
+    try:
+        os.unlink(_path(state, lock["pattern"]))
+    except FileNotFoundError:
+        pass
+
+
+def release_all(state: str, holder: str) -> list[dict[str, Any]]:
+    """Remove every lock `holder` has (at SessionEnd); the locks removed."""
+    removed = [lock for lock in every(state) if lock.get("holder") == holder]
+    for lock in removed:
+        _remove(state, lock)
+    return removed
