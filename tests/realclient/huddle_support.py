@@ -233,3 +233,33 @@ def working_tree_export(source: Path, target: Path) -> Path:
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src, dst)
     return target
+
+
+def since_last_tool_call(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The messages after the newest assistant tool_use of a request: the tool results and the
+    system entries hooks added to them. Empty when the request follows no tool call."""
+    messages = body.get("messages") or []
+    for index in range(len(messages) - 1, -1, -1):
+        message = messages[index]
+        content = message.get("content")
+        if message.get("role") == "assistant" and isinstance(content, list) and any(
+            isinstance(b, dict) and b.get("type") == "tool_use" for b in content
+        ):
+            return messages[index + 1 :]
+    return []
+
+
+def new_hook_entries(body: dict[str, Any]) -> list[HookEntry]:
+    """Hook output the model is shown for its newest tool call only (not earlier turns)."""
+    return hook_entries({"messages": since_last_tool_call(body)})
+
+
+def tool_result_blocks(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The tool_result blocks among ``messages``, oldest first."""
+    return [
+        block
+        for message in messages
+        if isinstance(message.get("content"), list)
+        for block in message["content"]
+        if isinstance(block, dict) and block.get("type") == "tool_result"
+    ]
