@@ -9,10 +9,14 @@ printing "{}". All cases run interleaved, in a shuffled order each round, so tha
 hits them alike. Wall time decides PASS/FAIL; CPU time (user+sys of the process tree) is shown
 beside it because it is much less disturbed by other load on the machine.
 
+The lease scenario (issue 3) adds a repository where 64 live peers hold 200 leases and 5 locks,
+all made by real hook runs and `huddle lock`, and one where a single peer holds a single lease:
+PreToolUse in the first must cost no more than 1.2x the same in the second (bench/README.md).
+
     python bench/hooks.py            # 40 rounds, prints a table
-    python bench/hooks.py --quick    # 8 rounds
+    python bench/hooks.py --quick    # 8 rounds, a lease scenario of 16 peers and 50 leases
     python bench/hooks.py --json     # the figures as one JSON object instead of the table
-    python bench/hooks.py --help     # variants: --python, --venv, --unset, --plugin-root
+    python bench/hooks.py --help     # variants: --python, --venv, --unset, --plugin-root, --only
 
 It is a measurement, not a test: the exit code is 0 whatever the figures (2 on a usage error).
 Standard library only.
@@ -32,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.helpers import (  # noqa: E402 - needs ROOT on sys.path
     add_worktree,
+    git,
     hook_command,
     make_repo,
     new_session_id,
@@ -54,6 +60,25 @@ SESSION_END_BUDGET_MS = 1500.0  # Claude Code gives all SessionEnd hooks 1.5 s t
 DEFAULT_ROUNDS = 40
 QUICK_ROUNDS = 8
 DEFAULT_PEERS = 8
+
+# The lease scenario (issue 3): many live peers holding many soft leases, plus a few locks.
+LEASE_PEERS = 64
+LEASE_COUNT = 200
+# --quick (which the tests run) sets up a smaller crowd: registering 64 peers and taking 200
+# leases through real hook runs costs some 10 s of CPU.
+QUICK_LEASE_PEERS = 16
+QUICK_LEASE_COUNT = 50
+SCALE_LIMIT = 1.2  # x the same hook in a repository with 1 live peer holding 1 lease
+EXACT_LOCKS = 4  # files locked by name, by as many peers; plus one glob:
+GLOB_LOCK = "docs/*.md"
+DOC_FILES = ("docs/guide.md", "docs/api.md")
+FREE_FILE = "src/pkg00/free.py"  # the measured edit's file: nobody leases or locks it
+EDIT_FREE = "PreToolUse Edit, no conflict"
+EDIT_LEASED = "PreToolUse Edit, peer's lease"
+EDIT_LOCKED = "PreToolUse Edit, peer's lock"
+BASH_PLAIN = "PreToolUse Bash `ls -la`"
+BASH_STATUS = "PreToolUse Bash `git status`"
+BASH_STASH = "PreToolUse Bash `git stash`"
 
 # Variables that would make the runs depend on whoever started the benchmark.
 _DROP = (
@@ -81,11 +106,20 @@ class Case:
     failures: int = 0
     outputs: int = 0  # runs that printed something
     plugin: int = 0  # which --plugin-root, counted from 1 (0: the floor)
+    # Lease scenario only: events used in turn instead of `payload` (one per run, so that a
+    # warning shown at most once per file and peer is shown on every run), how many live peers
+    # the case's repository has, and whether the hook is meant to print on every run.
+    payloads: list[bytes] = field(default_factory=list)
+    peers: int | None = None
+    expect_output: bool = False
+    calls: int = 0
 
     def run(self) -> subprocess.CompletedProcess[bytes]:
+        payload = self.payloads[self.calls % len(self.payloads)] if self.payloads else self.payload
+        self.calls += 1
         return subprocess.run(
             self.argv,
-            input=self.payload,
+            input=payload,
             cwd=self.cwd,
             env=self.env,
             capture_output=True,
@@ -150,6 +184,7 @@ class Bench:
             self.base_env["PATH"] = f"{shim}{os.pathsep}{self.base_env.get('PATH', '')}"
         self.peer_count = peers
         self.notes: list[str] = []
+        self.scenario: LeaseScenario | None = None
 
     # -- setup -------------------------------------------------------------------------------
 
@@ -193,35 +228,61 @@ class Bench:
             raise RuntimeError(f"SessionStart failed in {cwd}: {done.stderr.decode()}")
         return session_id, pid, done.stdout.decode()
 
-    def set_up(self) -> list[Case]:
-        main = make_repo(self.tmp / "shop")
-        worktree = add_worktree(main, self.tmp / "shop-ui", "ui/fixes")
-        # The CLI would otherwise write bytecode into the plugin's src/ (this checkout).
+    def cli_env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        """The environment `bin/huddle` runs in during set-up."""
         env = {
             **self.base_env,
             "CLAUDE_PLUGIN_DATA": str(self.data),
+            # The CLI would otherwise write bytecode into the plugin's src/ (this checkout).
             "PYTHONPYCACHEPREFIX": str(self.tmp / "cli-pycache"),
+            **(extra or {}),
         }
+        # With a prefix and no bytecode written, every call would compile huddle's modules and
+        # the standard library's afresh (some 0.3 s of CPU each).
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        python = cli_python()
+        if python:
+            # `huddle lock` needs filelock, which python3 may lack and a --venv's bare
+            # interpreter does.
+            env["HUDDLE_PYTHON"] = python
+        return env
+
+    def huddle(self, args: list[str], cwd: Path, extra: dict[str, str] | None = None) -> str:
+        """Run `bin/huddle ARGS` as set-up; its output, or RuntimeError if it fails."""
         done = subprocess.run(
-            [str(self.root / "bin" / "huddle"), "enable"],
-            cwd=main,
-            env=env,
+            [str(self.root / "bin" / "huddle"), *args],
+            cwd=cwd,
+            env=self.cli_env(extra),
             capture_output=True,
             text=True,
             timeout=60,
         )
         if done.returncode != 0:
-            raise RuntimeError(f"huddle enable failed: {done.stderr}")
-        if self.venv:
+            raise RuntimeError(f"huddle {' '.join(args)} failed in {cwd}: {done.stderr.strip()}")
+        return done.stdout
+
+    def ensure_venv(self) -> None:
+        if self.venv and not (self.data / "venv").exists():
             # What the launcher runs once the first SessionStart has built the plugin's venv;
             # the hot path needs none of its packages, so a bare one starts up the same way.
             subprocess.run(
                 ["python3", "-m", "venv", "--without-pip", str(self.data / "venv")],
-                env=env,
+                env=self.cli_env(),
                 check=True,
                 capture_output=True,
                 timeout=120,
             )
+
+    def floor_case(self, payload: bytes, cwd: Path, env: dict[str, str]) -> Case:
+        return Case(
+            "floor: python3 -c json", "floor", ["python3", "-c", FLOOR_CODE], payload, cwd, env
+        )
+
+    def set_up(self) -> list[Case]:
+        main = make_repo(self.tmp / "shop")
+        worktree = add_worktree(main, self.tmp / "shop-ui", "ui/fixes")
+        self.huddle(["enable"], main)
+        self.ensure_venv()
         for index in range(self.peer_count):
             self.start_session(main if index % 2 == 0 else worktree)
         me, my_pid, digest = self.start_session(worktree)
@@ -247,16 +308,7 @@ class Bench:
             return Case(name, group, self.hook_argv(event), payload, cwd, env)
 
         pre_edit = json.dumps(sample("PreToolUse-Edit", me, worktree)).encode()
-        cases = [
-            Case(
-                "floor: python3 -c json",
-                "floor",
-                ["python3", "-c", FLOOR_CODE],
-                pre_edit,
-                worktree,
-                on_env,
-            )
-        ]
+        cases = [self.floor_case(pre_edit, worktree, on_env)]
         # For comparison: the least any Python hook can cost, on the interpreter the launcher
         # actually starts (SessionStart recorded it) and without `site`, as the launcher runs.
         remembered = self.data / "python"
@@ -322,6 +374,257 @@ class Bench:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def cli_python() -> str | None:
+    """An interpreter for `bin/huddle` during set-up: this one, when it has the CLI's filelock."""
+    import importlib.util
+
+    return sys.executable if importlib.util.find_spec("filelock") else None
+
+
+def lease_keys(count: int) -> list[str]:
+    """`count` distinct files, spread over ten folders."""
+    return [f"src/pkg{j % 10:02d}/mod_{j:03d}.py" for j in range(count)]
+
+
+class LeaseScenario:
+    """Issue 3's benchmark: a repository with many live peers holding many leases and a few locks,
+    and one with a single live peer holding a single lease, each with a session to measure.
+
+    Everything on disk is made by the product: peers register with real SessionStart hook runs
+    (real stand-in processes as CLAUDE_PID), take their leases with real PostToolUse Write hook
+    runs on distinct files of their own worktree (the main checkout or a linked one), and lock
+    with `bin/huddle lock`. Peers set up in parallel, as live sessions would.
+    """
+
+    def __init__(self, bench: Bench, peers: int, leases: int) -> None:
+        self.bench = bench
+        self.peer_count = peers
+        self.lease_count = leases
+        self.layout: dict[str, Any] = {}
+        self.leases_taken = 0.0  # time.time() when the last lease was taken
+        self.workers = min(8, 2 * (os.cpu_count() or 1))
+
+    # -- building blocks ---------------------------------------------------------------------
+
+    def build_repo(self, name: str, branch: str) -> tuple[Path, Path]:
+        """An enabled repository whose files are committed, so that both worktrees have them."""
+        main = make_repo(self.bench.tmp / name)
+        for key in (*lease_keys(self.lease_count), FREE_FILE, *DOC_FILES):
+            path = main / key
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(f"# {key}\n")
+        git(main, "add", "-A")
+        git(main, "commit", "-q", "-m", "files")
+        worktree = add_worktree(main, self.bench.tmp / f"{name}-wt", branch)
+        self.bench.huddle(["enable"], main)
+        return main, worktree
+
+    def lonely(self, first_key: str) -> tuple[Path, Path]:
+        """The repository with a single live peer, in the linked worktree, holding one lease."""
+        main, worktree = self.build_repo("one", "feature/one")
+        self.peer(worktree, [first_key])
+        return main, worktree
+
+    def hook(self, event: str, data: dict[str, Any], session_id: str, pid: int) -> str:
+        """Run one hook as set-up; its output, or RuntimeError if it fails."""
+        done = subprocess.run(
+            self.bench.hook_argv(event),
+            input=json.dumps(data).encode(),
+            cwd=data["cwd"],
+            env=self.bench.hook_env(session_id, pid),
+            capture_output=True,
+            timeout=60,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"{event} failed in {data['cwd']}: {done.stderr.decode()}")
+        return done.stdout.decode()
+
+    def write(self, session_id: str, pid: int, worktree: Path, key: str) -> None:
+        """What the Write tool does to `key`, then its PostToolUse hook (which takes the lease)."""
+        path = worktree / key
+        before = path.read_text()
+        content = f"# {key}, rewritten by session {session_id[:8]}\n"
+        path.write_text(content)
+        data = sample("PostToolUse-Write", session_id, worktree)
+        data["tool_input"] = {"file_path": str(path), "content": content}
+        data["tool_response"].update(
+            type="update", filePath=str(path), content=content, originalFile=before
+        )
+        self.hook("PostToolUse", data, session_id, pid)
+
+    def peer(self, cwd: Path, keys: list[str]) -> tuple[str, int]:
+        session_id, pid, _ = self.bench.start_session(cwd)
+        for key in keys:
+            self.write(session_id, pid, cwd, key)
+        return session_id, pid
+
+    def lock(self, session_id: str, pid: int, cwd: Path, pattern: str, number: int) -> None:
+        self.bench.huddle(
+            ["lock", pattern, "--reason", f"benchmark lock {number}"],
+            cwd,
+            {"CLAUDE_CODE_SESSION_ID": session_id, "CLAUDE_PID": str(pid)},
+        )
+
+    def survey(self, main: Path, cwd: Path, me: str, my_pid: int) -> dict[str, Any]:
+        """What the product now holds: live sessions and their locks (as `huddle sessions`
+        says), and lease files."""
+        caller = {"CLAUDE_CODE_SESSION_ID": me, "CLAUDE_PID": str(my_pid)}
+        listed = json.loads(self.bench.huddle(["sessions", "--json"], cwd, caller))
+        locks = [lock for s in listed if s["live"] for lock in s["locks"]]
+        worktrees: dict[str, int] = {}
+        files = sorted((main / ".claude" / "sessions" / "leases").glob("*/*.json"))
+        for path in files:
+            where = json.loads(path.read_text())["worktree"]
+            label = "main checkout" if Path(where) == main else "linked worktree"
+            worktrees[label] = worktrees.get(label, 0) + 1
+        return {
+            "live_peers": sum(1 for s in listed if s["live"] and not s["current"]),
+            "leases": len(files),
+            "leased_files": len({path.parent.name for path in files}),
+            "leases_by_worktree": worktrees,
+            "locks": len(locks),
+            "glob_locks": sum(1 for lock in locks if "*" in lock["pattern"]),
+        }
+
+    # -- the scenario ------------------------------------------------------------------------
+
+    def set_up(self) -> list[Case]:
+        started = time.perf_counter()
+        bench = self.bench
+        keys = lease_keys(self.lease_count)
+        many, many_wt = self.build_repo("many", "feature/many")
+        bench.ensure_venv()
+        homes = [many if i % 2 == 0 else many_wt for i in range(self.peer_count)]
+        shares = [keys[i :: self.peer_count] for i in range(self.peer_count)]
+        # A few peers lock one of the files they edit, and one locks a glob of other files.
+        lockers = [i for i in range(self.peer_count) if shares[i]][-EXACT_LOCKS:]
+        jobs = [(i, shares[i][0]) for i in lockers] + [(0, GLOB_LOCK)]
+        locked = [key for _, key in jobs if key != GLOB_LOCK]
+
+        def lock(number: int, job: tuple[int, str]) -> None:
+            index, pattern = job
+            session_id, pid = peers[index]
+            self.lock(session_id, pid, homes[index], pattern, number)
+
+        with ThreadPoolExecutor(self.workers) as pool:
+            alone = pool.submit(self.lonely, keys[0])
+            peers = list(pool.map(self.peer, homes, shares))
+            list(pool.map(lock, range(1, len(jobs) + 1), jobs))
+            one, one_wt = alone.result()
+        self.leases_taken = time.time()
+
+        # The measured sessions start last, so that the first one is told of every peer.
+        with ThreadPoolExecutor(2) as pool:
+            starts = pool.map(bench.start_session, (many_wt, one_wt))
+            (me, my_pid, digest), (solo, solo_pid, _) = starts
+            surveys = pool.map(
+                self.survey, (many, one), (many_wt, one_wt), (me, solo), (my_pid, solo_pid)
+            )
+            self.layout = dict(zip(("many", "one"), surveys))
+        self.layout["setup_s"] = round(time.perf_counter() - started, 1)
+        text = json.loads(digest)["hookSpecificOutput"]["additionalContext"] if digest else ""
+        if not text.startswith(f"huddle: {self.peer_count} other"):
+            bench.notes.append(
+                f"lease scenario: the measured session was not told of {self.peer_count} live "
+                f"peers; its digest began {text[:60]!r}"
+            )
+        expected = {"live_peers": self.peer_count, "leases": self.lease_count, "locks": len(jobs)}
+        for label, want in (("many", expected), ("one", {"live_peers": 1, "leases": 1})):
+            for what, count in want.items():
+                if self.layout[label][what] != count:
+                    bench.notes.append(
+                        f"lease scenario: {self.layout[label][what]} {what} in the "
+                        f"{label}-peer repository, not {count}"
+                    )
+
+        def edit(session_id: str, cwd: Path, key: str) -> bytes:
+            data = sample("PreToolUse-Edit", session_id, cwd)
+            data["tool_input"]["file_path"] = str(cwd / key)
+            return json.dumps(data).encode()
+
+        def bash(session_id: str, cwd: Path, command: str) -> bytes:
+            data = sample("PreToolUse-Bash", session_id, cwd)
+            data["tool_input"] = {"command": command, "description": "benchmark"}
+            return json.dumps(data).encode()
+
+        argv = bench.hook_argv("PreToolUse")
+        cases = []
+        for name, expect, make in (
+            (EDIT_FREE, False, lambda sid, cwd: edit(sid, cwd, FREE_FILE)),
+            (BASH_PLAIN, False, lambda sid, cwd: bash(sid, cwd, "ls -la")),
+            (BASH_STATUS, False, lambda sid, cwd: bash(sid, cwd, "git status")),
+            (BASH_STASH, True, lambda sid, cwd: bash(sid, cwd, "git stash")),
+        ):
+            for session_id, pid, cwd, count in (
+                (me, my_pid, many_wt, self.peer_count),
+                (solo, solo_pid, one_wt, 1),
+            ):
+                cases.append(
+                    Case(
+                        name,
+                        "leases",
+                        argv,
+                        make(session_id, cwd),
+                        cwd,
+                        bench.hook_env(session_id, pid),
+                        peers=count,
+                        expect_output=expect,
+                    )
+                )
+        # The warning is shown at most once per file and peer in a while: a different leased
+        # file on each run, so that every run takes the warning path.
+        held = [key for key in keys if key not in locked]
+        random.Random(2).shuffle(held)
+        env = bench.hook_env(me, my_pid)
+        cases.append(
+            Case(
+                EDIT_LEASED,
+                "leases",
+                argv,
+                b"",
+                many_wt,
+                env,
+                peers=self.peer_count,
+                expect_output=True,
+                payloads=[edit(me, many_wt, key) for key in held],
+            )
+        )
+        cases.append(
+            Case(
+                EDIT_LOCKED,
+                "leases",
+                argv,
+                edit(me, many_wt, locked[0]),
+                many_wt,
+                env,
+                peers=self.peer_count,
+                expect_output=True,
+            )
+        )
+        return cases
+
+    def check(self, cases: list[Case], rounds: int, warmup: int) -> None:
+        """Notes on runs that did not do what the case is about (a fast hook may have failed)."""
+        notes = self.bench.notes
+        for case in cases:
+            label = f"lease scenario, {case.name} with {case.peers} peer(s)"
+            if case.expect_output and case.outputs < rounds:
+                notes.append(f"{label}: printed in only {case.outputs} of {rounds} runs")
+            if not case.expect_output and case.outputs:
+                notes.append(f"{label}: printed in {case.outputs} of {rounds} runs")
+            if case.payloads and warmup + rounds > len(case.payloads):
+                notes.append(
+                    f"{label}: {warmup + rounds} runs over {len(case.payloads)} files;"
+                    " repeated warnings are not shown again, so some runs did not warn"
+                )
+        elapsed = time.time() - self.leases_taken
+        if elapsed > 600:
+            notes.append(
+                f"lease scenario: measuring ended {elapsed:.0f} s after the leases were "
+                "taken; with the default lease_ttl (600 s) they had expired"
+            )
+
+
 def measure(cases: list[Case], rounds: int, warmup: int, seed: int = 1) -> None:
     """Every case once per round, in a shuffled order, so that no case always follows another."""
     order = random.Random(seed)
@@ -380,6 +683,9 @@ def summarize(
 ) -> dict[str, Any]:
     floor = statistics.median(cases[0].times)
     floor_cpu = statistics.median(cases[0].cpu)
+    lease_cases = [case for case in cases if case.group == "leases"]
+    cases = [case for case in cases if case.group != "leases"]
+    leases = summarize_leases(lease_cases, benches, floor, floor_cpu) if lease_cases else None
     rows = []
     for case in cases:
         median = statistics.median(case.times)
@@ -420,8 +726,10 @@ def summarize(
             "not_enabled_x_floor": NOT_ENABLED_LIMIT,
             "session_end_p90_ms": SESSION_END_BUDGET_MS,
         },
-        "all_pass": all(row["pass"] is not False for row in rows),
+        "all_pass": all(row["pass"] is not False for row in rows)
+        and (leases is None or leases["all_pass"]),
         "cases": rows,
+        "leases": leases,
         "python": facts,
         "plugins": [plugin_facts(bench) for bench in benches],
         "machine": {
@@ -429,6 +737,62 @@ def summarize(
             "cpus": os.cpu_count(),
             "load_average": [round(x, 2) for x in os.getloadavg()],
         },
+    }
+
+
+def summarize_leases(
+    cases: list[Case], benches: list[Bench], floor: float, floor_cpu: float
+) -> dict[str, Any]:
+    """The lease scenario's rows: each case with 64 peers and with 1, against the floor and
+    each other."""
+    medians = {(c.plugin, c.name, c.peers): statistics.median(c.times) for c in cases}
+    cpus = {(c.plugin, c.name, c.peers): statistics.median(c.cpu) for c in cases}
+    rows = []
+    for case in cases:
+        key = (case.plugin, case.name, case.peers)
+        median, cpu = medians[key], cpus[key]
+        p90 = percentile(case.times, 0.9)
+        ratio = median / floor
+        alone = (case.plugin, case.name, 1)
+        scale = median / medians[alone] if case.peers != 1 and alone in medians else None
+        cpu_scale = cpu / cpus[alone] if scale is not None and cpus[alone] else None
+        if case.name == EDIT_FREE and scale is not None:
+            target = f"<= {HOT_PATH_LIMIT}x floor, <= {SCALE_LIMIT}x 1 peer"
+            passed: bool | None = ratio <= HOT_PATH_LIMIT and scale <= SCALE_LIMIT
+        elif case.name in (EDIT_FREE, BASH_PLAIN):
+            target, passed = f"<= {HOT_PATH_LIMIT}x floor", ratio <= HOT_PATH_LIMIT
+        else:
+            target, passed = "", None
+        rows.append(
+            {
+                "case": case.name,
+                "group": case.group,
+                "plugin": case.plugin,
+                "peers": case.peers,
+                "median_ms": round(median, 2),
+                "p90_ms": round(p90, 2),
+                "min_ms": round(min(case.times), 2),
+                "ratio": round(ratio, 3),
+                "cpu_median_ms": round(cpu, 2),
+                "cpu_ratio": round(cpu / floor_cpu, 3) if floor_cpu else None,
+                "x_1_peer": round(scale, 3) if scale is not None else None,
+                "cpu_x_1_peer": round(cpu_scale, 3) if cpu_scale is not None else None,
+                "target": target,
+                "pass": passed,
+                "failures": case.failures,
+                "printed": case.outputs,
+                "prints": case.expect_output,
+            }
+        )
+    scenarios = [bench.scenario for bench in benches if bench.scenario is not None]
+    return {
+        "peers": scenarios[0].peer_count,
+        "leases": scenarios[0].lease_count,
+        "locks": EXACT_LOCKS + 1,
+        "targets": {"x_floor": HOT_PATH_LIMIT, "x_1_peer": SCALE_LIMIT},
+        "layouts": [scenario.layout for scenario in scenarios],
+        "all_pass": all(row["pass"] is not False for row in rows),
+        "cases": rows,
     }
 
 
@@ -487,11 +851,21 @@ def print_table(report: dict[str, Any]) -> None:
         )
         if index + 1 == len(cases) or blocks[index + 1] != blocks[index]:
             print()
-    print(
-        f"targets: hot path <= {HOT_PATH_LIMIT}x floor with {report['peers']} live peers; "
-        f"not enabled <= {NOT_ENABLED_LIMIT}x floor; SessionEnd p90 < "
-        f"{SESSION_END_BUDGET_MS:.0f} ms"
-    )
+    if report["leases"]:
+        print_leases(report["leases"], report["rounds"], len(plugins))
+    if len(cases) > 1:
+        print(
+            f"targets: hot path <= {HOT_PATH_LIMIT}x floor with {report['peers']} live peers; "
+            f"not enabled <= {NOT_ENABLED_LIMIT}x floor; SessionEnd p90 < "
+            f"{SESSION_END_BUDGET_MS:.0f} ms"
+        )
+    if report["leases"]:
+        leases = report["leases"]
+        print(
+            f"targets, edit awareness: PreToolUse Edit without conflict with {leases['peers']} "
+            f"live peers <= {HOT_PATH_LIMIT}x floor and <= {SCALE_LIMIT}x the same with 1 peer; "
+            f"PreToolUse Bash, not git, <= {HOT_PATH_LIMIT}x floor"
+        )
     print("overall: " + ("PASS" if report["all_pass"] else "FAIL"))
     for number, plugin in enumerate(plugins, 1):
         label = f"[{number}] " if len(plugins) > 1 else ""
@@ -501,6 +875,46 @@ def print_table(report: dict[str, Any]) -> None:
             print(f"{label}huddle.log (last lines; a hook that fails open also looks fast):")
             for line in plugin["log"]:
                 print(f"  {line}")
+
+
+def print_leases(leases: dict[str, Any], rounds: int, plugin_count: int) -> None:
+    for number, layout in enumerate(leases["layouts"], 1):
+        label = f"[{number}] " if plugin_count > 1 else ""
+        many = layout["many"]
+        spread = ", ".join(
+            f"{n} in the {w}" for w, n in sorted(many["leases_by_worktree"].items(), reverse=True)
+        )
+        print(
+            f"{label}edit awareness (issue 3): {many['live_peers']} live peers holding "
+            f"{many['leases']} leases ({spread}) and {many['locks']} locks "
+            f"({many['glob_locks']} a glob), against a repository with "
+            f"{layout['one']['live_peers']} live peer holding {layout['one']['leases']} lease; "
+            f"measured session in a linked worktree; set up in {layout['setup_s']:.0f} s"
+        )
+    width = 34 if plugin_count > 1 else 30
+    header = (
+        f"{'case':<{width}} {'peers':>5} {'median ms':>9} {'p90 ms':>8} {'x floor':>8} "
+        f"{'x 1 peer':>8} {'cpu ms':>7} {'cpu x 1':>7}  {'target':<29} result"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in leases["cases"]:
+        name = f"[{row['plugin']}] {row['case']}" if plugin_count > 1 else row["case"]
+        verdict = {True: "PASS", False: "FAIL", None: ""}[row["pass"]]
+        if row["prints"]:
+            verdict += f" (output in {row['printed']}/{rounds} runs)"
+        elif row["printed"]:
+            verdict += f" (printed output {row['printed']}x)"
+        if row["failures"]:
+            verdict += f" ({row['failures']} non-zero exits)"
+        scale = f"{row['x_1_peer']:>7.2f}x" if row["x_1_peer"] is not None else ""
+        cpu_scale = f"{row['cpu_x_1_peer']:>6.2f}x" if row["cpu_x_1_peer"] is not None else ""
+        print(
+            f"{name:<{width}} {row['peers']:>5} {row['median_ms']:>9.1f} {row['p90_ms']:>8.1f} "
+            f"{row['ratio']:>7.2f}x {scale:>8} {row['cpu_median_ms']:>7.1f} {cpu_scale:>7}  "
+            f"{row['target']:<29} {verdict.strip()}"
+        )
+    print()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -545,10 +959,33 @@ def main(argv: list[str] | None = None) -> int:
         "more than once to compare copies (each with its own repository "
         "and peers) in one interleaved run",
     )
+    parser.add_argument(
+        "--only",
+        choices=("hooks", "leases"),
+        help="run only the hook cases, or only the lease scenario (default: both)",
+    )
+    parser.add_argument(
+        "--lease-peers",
+        type=int,
+        help=f"live peers of the lease scenario (default {LEASE_PEERS}; "
+        f"{QUICK_LEASE_PEERS} with --quick)",
+    )
+    parser.add_argument(
+        "--leases",
+        type=int,
+        help=f"leases they hold together (default {LEASE_COUNT}; {QUICK_LEASE_COUNT} with --quick)",
+    )
     args = parser.parse_args(argv)
     rounds = args.rounds or (QUICK_ROUNDS if args.quick else DEFAULT_ROUNDS)
     if rounds < 1 or args.peers < 0:
         parser.error("--rounds must be at least 1 and --peers at least 0")
+    if args.lease_peers is None:
+        args.lease_peers = QUICK_LEASE_PEERS if args.quick else LEASE_PEERS
+    if args.leases is None:
+        args.leases = QUICK_LEASE_COUNT if args.quick else LEASE_COUNT
+    if args.lease_peers < 1 or args.leases < EXACT_LOCKS + 1:
+        parser.error(f"--lease-peers must be at least 1 and --leases at least {EXACT_LOCKS + 1}")
+    warmup = 1 if args.quick else 2
     roots = [root.resolve() for root in (args.plugin_root or [ROOT])]
     for root in roots:
         if not (root / "hooks" / "hooks.json").is_file():
@@ -562,14 +999,25 @@ def main(argv: list[str] | None = None) -> int:
                 args.peers, python=args.python, root=root, unset=tuple(args.unset), venv=args.venv
             )
             benches.append(bench)
-            found = bench.set_up()
+            found = bench.set_up() if args.only != "leases" else []
+            if args.only != "hooks":
+                bench.scenario = LeaseScenario(bench, args.lease_peers, args.leases)
+                scenario_cases = bench.scenario.set_up()
+                if not found:
+                    first = scenario_cases[0]
+                    found = [bench.floor_case(first.payload, first.cwd, first.env)]
+                found += scenario_cases
             for case in found[1:]:
                 case.plugin = number
-                if len(roots) > 1:
+                if len(roots) > 1 and case.group != "leases":  # those show the number apart
                     case.name = f"[{number}] {case.name}"
             cases += found if number == 1 else found[1:]  # one floor
         facts = python_facts(cases[0].env, args.venv)
-        measure(cases, rounds, warmup=1 if args.quick else 2)
+        measure(cases, rounds, warmup=warmup)
+        for number, bench in enumerate(benches, 1):
+            if bench.scenario is not None:
+                mine = [c for c in cases if c.group == "leases" and c.plugin == number]
+                bench.scenario.check(mine, rounds, warmup)
         report = summarize(cases, benches, rounds, facts)
     finally:
         for bench in benches:

@@ -9,6 +9,8 @@ from huddle import config, gitguard, liveness, repo
 from huddle.display import peer
 from huddle.store import heartbeats
 
+SHOWN = 3  # peers named in one warning; the rest are counted
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -29,10 +31,14 @@ def check(context: Context) -> dict[str, Any] | None:
         if not peers:
             continue
         main = context.location.main_worktree
-        names = "; ".join(f"session {peer(record, main)}" for record in peers)
+        named = "; ".join(f"session {peer(record, main)}" for record in peers[:SHOWN])
+        if len(peers) > SHOWN:
+            named += f"; and {len(peers) - SHOWN} more (`huddle sessions`)"
+        who = "Another live Claude Code session works" if len(peers) == 1 else (
+            f"{len(peers)} other live Claude Code sessions work"
+        )
         notes.append(
-            f"huddle: `{action.command}` {action.effect}. Another live Claude Code session "
-            f"works in that worktree: {names}."
+            f"huddle: `{action.command}` {action.effect}. {who} in that worktree: {named}."
         )
     if not notes:
         return None
@@ -54,6 +60,7 @@ def _peers_in(context: Context, directory: str) -> list[dict[str, Any]]:
     except repo.NotARepository:
         return []
     worktree = os.path.realpath(where.worktree)
+    resolved: dict[str, str] = {}  # peers share a few worktrees: resolve each path once
     found = []
     for name in _heartbeat_names(context.state):
         session_id = name[: -len(heartbeats.SUFFIX)]
@@ -63,7 +70,10 @@ def _peers_in(context: Context, directory: str) -> list[dict[str, Any]]:
             record = heartbeats.read_raw(context.state, session_id)
         except (OSError, ValueError):
             continue
-        if os.path.realpath(str(record.get("worktree", ""))) != worktree:
+        theirs = str(record.get("worktree", ""))
+        if theirs not in resolved:
+            resolved[theirs] = os.path.realpath(theirs)
+        if resolved[theirs] != worktree:
             continue
         if liveness.is_live(record, context.now):
             found.append(record)
