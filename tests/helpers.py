@@ -232,3 +232,88 @@ class StandIn:
 
     def __exit__(self, *exc: object) -> None:
         self.kill()
+
+
+# --- sessions driven through the hooks, and what their hooks answer --------------------------
+
+
+def checked(result: HookResult) -> dict[str, Any] | None:
+    """Exit 0, nothing on stderr, stdout empty or exactly one JSON object."""
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    if not result.stdout:
+        return None
+    value = json.loads(result.stdout)
+    assert isinstance(value, dict)
+    return value
+
+
+class Session:
+    """One Claude Code session: its id, where it runs, and its stand-in process."""
+
+    def __init__(self, plugin: Plugin, state: Path, cwd: Path, proc: StandIn) -> None:
+        self.plugin = plugin
+        self.state = state
+        self.cwd = cwd
+        self.proc = proc
+        self.sid = new_session_id()
+
+    def hook(self, name: str, **fields: Any) -> dict[str, Any] | None:
+        payload = event(name, self.sid, self.cwd, **fields)
+        return checked(self.plugin.hook(name, payload, cwd=self.cwd, pid=self.proc.pid))
+
+    def start(self) -> Session:
+        self.hook("SessionStart")
+        return self
+
+    def tool(self, when: str, tool: str, path: Path | str, key: str = "file_path") -> Any:
+        tool_input = {key: str(path), "old_string": "a", "new_string": "b"}
+        return self.hook(when, tool_name=tool, tool_input=tool_input, tool_use_id="toolu_x")
+
+    def before_edit(self, path: Path, tool: str = "Edit") -> dict[str, Any] | None:
+        return self.tool("PreToolUse", tool, path)
+
+    def edited(self, path: Path | str, tool: str = "Edit") -> None:
+        assert self.tool("PostToolUse", tool, path) is None
+
+    def before_bash(self, command: str) -> dict[str, Any] | None:
+        return self.hook(
+            "PreToolUse", tool_name="Bash", tool_input={"command": command}, tool_use_id="toolu_b"
+        )
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return self.plugin.cli(*args, cwd=self.cwd, session_id=self.sid, pid=self.proc.pid)
+
+    def record(self) -> dict[str, Any]:
+        value: dict[str, Any] = json.loads((self.state / f"{self.sid}.json").read_text())
+        return value
+
+    def files(self) -> list[str]:
+        return [f["path"] for f in self.record()["files"]]
+
+    def lease(self, key: str) -> Path:
+        return lease_folder(self.state, key) / f"{self.sid}.json"
+
+
+def lease_folder(state: Path, key: str) -> Path:
+    from huddle.relpath import encode
+
+    return state / "leases" / encode(key)
+
+
+def warning(output: dict[str, Any] | None) -> str:
+    """The text a PreToolUse output shows the model next to the tool result; never a deny."""
+    assert output is not None, "expected a warning, got nothing"
+    specific = output["hookSpecificOutput"]
+    assert specific["hookEventName"] == "PreToolUse"
+    assert "permissionDecision" not in specific, "a lease or warning must never deny"
+    text: str = specific["additionalContext"]
+    return text
+
+
+def denial(output: dict[str, Any] | None) -> str:
+    assert output is not None, "expected a deny, got nothing"
+    specific = output["hookSpecificOutput"]
+    assert specific["permissionDecision"] == "deny"
+    text: str = specific["permissionDecisionReason"]
+    return text

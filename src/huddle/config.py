@@ -26,6 +26,10 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
 }
 
 
+# Longer is a typo, and a lock's end that far away is past what clocks and dates can show.
+MAX_SECONDS = 366 * 86400
+
+
 class BadSetting(ValueError):
     """A setting name or value that huddle does not accept."""
 
@@ -46,7 +50,9 @@ def load(state: str) -> dict[str, Any]:
 def _fits(kind: Any, value: Any) -> bool:
     if isinstance(kind, tuple):
         return value in kind
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        return False
+    return kind != "seconds" or value <= MAX_SECONDS
 
 
 def parse(name: str, text: str) -> Any:
@@ -60,11 +66,13 @@ def parse(name: str, text: str) -> Any:
         return text
     try:
         value = parse_duration(text) if kind == "seconds" else int(text)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: "infm"
         raise BadSetting(f"{name} takes a positive {'duration' if kind == 'seconds' else 'number'}"
                          " (like 600, 10m, 2h)") from None
     if value <= 0:
         raise BadSetting(f"{name} must be positive")
+    if kind == "seconds" and value > MAX_SECONDS:
+        raise BadSetting(f"{name} is at most {MAX_SECONDS // 86400}d")
     return value
 
 

@@ -47,4 +47,7 @@ def peer(record: dict[str, object], main_worktree: str) -> str:
 def clock(stamp: float) -> str:
     import time
 
-    return time.strftime("%H:%M", time.localtime(stamp))
+    try:
+        return time.strftime("%H:%M", time.localtime(stamp))
+    except (OverflowError, ValueError, OSError):  # a hand-edited time beyond the calendar
+        return "?"

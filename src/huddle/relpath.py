@@ -46,8 +46,14 @@ def resolve(location: repo.Location, file_path: str) -> Target | None:
 
 
 def folds_case(root: str) -> bool:
+    """Does the file system under `root` fold case? Asked of the root's own name."""
     swapped = root.swapcase()
-    return swapped != root and os.path.exists(swapped)
+    if swapped == root:
+        return False
+    try:
+        return os.path.samefile(root, swapped)
+    except OSError:
+        return False
 
 
 def encode(key: str) -> str:

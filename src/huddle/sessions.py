@@ -147,6 +147,7 @@ def sweep(state: str, everyone: list[Session], now: float) -> int:
         if session.live or now - session.record.last_activity < SWEEP_AFTER:
             continue
         names.release(state, session.name, session.session_id)
+        _remove_belongings(state, session.session_id)
         heartbeats.remove(state, session.session_id)
         removed += 1
     from huddle.store import leases
@@ -155,6 +156,19 @@ def sweep(state: str, everyone: list[Session], now: float) -> int:
     atomic.sweep_temp_files(state, older_than=3600, now=now)
     atomic.sweep_temp_files(os.path.join(state, names.FOLDER), older_than=3600, now=now)
     return removed
+
+
+def _remove_belongings(state: str, session_id: str) -> None:
+    """What a long-gone session leaves besides its record: its turn snapshot, its warning
+    markers and its inbox."""
+    import shutil
+
+    try:
+        os.unlink(os.path.join(state, "turns", session_id + ".json"))
+    except FileNotFoundError:
+        pass
+    for folder in ("warned", "mail"):
+        shutil.rmtree(os.path.join(state, folder, session_id), ignore_errors=True)
 
 
 def current_pid() -> int | None:

@@ -39,6 +39,9 @@ def pattern_of(h: Here, given: str) -> str:
     """A path or glob as the user typed it, as a worktree-relative lock pattern."""
     absolute = os.path.normpath(os.path.join(os.getcwd(), given))
     if not locks.is_glob(given):
+        if os.path.isdir(absolute):
+            # A lock on a folder's own name would cover none of the files in it.
+            raise UserError(f"{given} is a folder: lock {given.rstrip('/')}/* to cover its files")
         target = relpath.resolve(h.location, absolute)
         if target is None:
             raise UserError(f"{given} is not a file in this repository")
@@ -60,7 +63,10 @@ def lock(given: str, ttl: str | None, reason: str) -> int:
     now = time.time()
     pattern = pattern_of(h, given)
     holder, name = holder_of(h)
-    seconds = config.parse("lock_ttl", ttl) if ttl else config.load(h.state)["lock_ttl"]
+    try:
+        seconds = config.parse("lock_ttl", ttl) if ttl else config.load(h.state)["lock_ttl"]
+    except config.BadSetting as exc:
+        raise UserError(f"--ttl {ttl}: {exc}") from None
     record = {
         "pattern": pattern,
         "holder": holder,
@@ -114,7 +120,7 @@ def unlock(given: str | None, force: bool, everything: bool) -> int:
         raise UserError(
             f"no lock on {pattern}" + (f" (yours: {', '.join(mine)})" if mine else "")
         )
-    if existing.get("holder") != holder:
+    if existing.get("holder") != holder and counts(existing, h.state, time.time()):
         if not force:
             raise UserError(
                 _held_message(h, existing)
