@@ -32,7 +32,7 @@ def steps(output: str) -> dict[int, str]:
 def test_demo_shows_what_each_session_is_told(tmp_path):
     done, scratch_parent = run_demo(tmp_path)
     by_step = steps(done.stdout)
-    assert sorted(by_step) == list(range(1, 8))
+    assert sorted(by_step) == list(range(1, 11))
 
     # 1: alone, A is shown nothing.
     assert f"SessionStart hook -> A's model is shown: {SILENT}" in by_step[1]
@@ -46,16 +46,36 @@ def test_demo_shows_what_each_session_is_told(tmp_path):
     # 4: B's edit and turn bring no text yet.
     assert "(Edit) -> B's model is shown: " + SILENT in by_step[4]
 
-    # 5: A's listing has B in it, live.
-    assert re.search(r"\|\s+ui-fixes\s+ui/fixes\s+\.\./shop-ui\s+\w+", by_step[5])
+    # 5: A edits the file B edited in its worktree: warned of the conflict to come, edit made.
+    warned = by_step[5]
+    assert "PreToolUse hook (Edit) -> A's model is shown:" in warned
+    assert 'styles.css is also being edited by session "ui-fixes"' in warned
+    assert "your branches will conflict" in warned
+    assert "A's Edit tool changes styles.css" in warned
 
-    # 6: after SessionEnd, the last listing shows B as not live.
-    listing = by_step[6]
+    # 6: A's lock refuses B's edit, and the tool does not run.
+    refused = by_step[6]
+    assert "locked cart.py" in refused
+    assert "refuses the call; the tool does not run" in refused
+    assert 'cart.py is locked by session "main"' in refused
+    assert "B's Edit tool changes cart.py" not in refused
+
+    # 7: B's message reaches A at A's next prompt, attributed to B.
+    message = by_step[7]
+    assert "UserPromptSubmit hook -> A's model is shown:" in message
+    assert 'from "ui-fixes"' in message and "may I change cart.py" in message
+
+    # 8: A's listing has B in it, live, and A's lock.
+    assert re.search(r"\|\s+ui-fixes\s+ui/fixes\s+\.\./shop-ui\s+\w+", by_step[8])
+    assert "locked:cart.py" in by_step[8]
+
+    # 9: after SessionEnd, the last listing shows B as not live.
+    listing = by_step[9]
     assert "Not live: ui-fixes (ended" in listing
     assert not re.search(r"\|\s+ui-fixes\s+ui/fixes", listing)
 
-    # 7: C is told about A only.
-    late = by_step[7]
+    # 10: C is told about A only.
+    late = by_step[10]
     assert "1 other Claude Code session is live" in late and '"main": branch main' in late
 
     assert "(the hook exited" not in done.stdout and "exit status" not in done.stdout

@@ -58,6 +58,7 @@ class Demo:
         self.hooks = json.loads((ROOT / "hooks" / "hooks.json").read_text(encoding="utf-8"))
         self.sessions: list[Session] = []
         self.steps = 0
+        self.denied = False  # whether the last PreToolUse hooks refused the tool call
 
     # -- running things as Claude Code does -------------------------------------------------
 
@@ -102,6 +103,7 @@ class Demo:
             **fields,
         }).encode()
         shown: list[str] = []
+        self.denied = False
         for argv, timeout in self.commands(event_name, fields.get("tool_name", "")):
             try:
                 done = subprocess.run(argv, input=payload, cwd=session.cwd, env=self.env(session),
@@ -110,6 +112,7 @@ class Demo:
                 shown.append(f"(the hook ran past its {timeout} s timeout: Claude Code cancels it)")
                 continue
             shown.extend(_shown_by(done))
+            self.denied = self.denied or b'"permissionDecision": "deny"' in done.stdout
         return shown
 
     def hook(self, session: Session, event_name: str, **fields: Any) -> None:
@@ -119,6 +122,10 @@ class Demo:
              run: Callable[[], dict[str, Any]]) -> None:
         """One tool call as Claude Code makes it: PreToolUse hooks, the tool, PostToolUse hooks."""
         before = self.run_hooks(session, "PreToolUse", tool_name=name, tool_input=tool_input)
+        if self.denied:
+            self.say(f"PreToolUse hook ({name}) refuses the call; the tool does not run, and "
+                     f"{session.label}'s model is shown, as the tool's error:", before)
+            return
         if before:
             self.show(session, f"PreToolUse hook ({name})", before)
         response = run()
@@ -222,6 +229,21 @@ class Demo:
         self.edit(b, "styles.css", "green", "blue")
         self.hook(b, "Stop", stop_hook_active=False)
 
+        self.step("A edits styles.css too, in the main checkout: B changed it in its worktree.")
+        self.hook(a, "UserPromptSubmit", prompt="use the brand colour for the buy button")
+        self.edit(a, "styles.css", "green", "purple")
+
+        self.step("A locks cart.py for its refactor; B then tries to edit cart.py.")
+        self.cli(a, "lock", "cart.py", "--reason", "reworking how totals are computed")
+        self.hook(b, "UserPromptSubmit", prompt="round the totals in cart.py")
+        self.edit(b, "cart.py", "sum(", "round(sum(")
+
+        self.step("B asks A for the file; A sees the message at its next prompt.")
+        self.cli(b, "send", "main", "may I change cart.py after your refactor?")
+        self.hook(b, "Stop", stop_hook_active=False)
+        self.hook(a, "Stop", stop_hook_active=False)
+        self.hook(a, "UserPromptSubmit", prompt="carry on")
+
         self.step("A lists the sessions of the repository.")
         self.cli(a, "sessions")
 
@@ -234,7 +256,8 @@ class Demo:
         self.start("C", self.worktree)
 
         print("\nIn short: a session alone is shown nothing; one that joins is told who else is")
-        print("live, on which branch and worktree, doing what. A session that ended is not live.")
+        print("live, on which branch and worktree, doing what. Editing a file a peer is editing")
+        print("brings a warning; a locked one is refused; messages arrive at the next prompt.")
 
 
 def _shown_by(done: subprocess.CompletedProcess[bytes]) -> list[str]:
