@@ -24,6 +24,8 @@ DEFAULTS = {
     "warn_every": 300,
     "git_guard": "warn",
     "recent_files": 20,
+    "history_days": 7,
+    "send_rate": 20,
 }
 
 
@@ -80,6 +82,8 @@ def test_config_lists_every_setting_with_its_default(plugin, repo):
     assert lines[2].startswith("warn_every = 300 s  # ")
     assert lines[3].startswith("git_guard = warn  # ")
     assert lines[4].startswith("recent_files = 20  # ")
+    assert lines[5].startswith("history_days = 7  # ")
+    assert lines[6].startswith("send_rate = 20  # ")
     assert "(default" not in done.stdout  # nothing differs from its default
     assert shown(plugin, repo) == DEFAULTS
     one = config(plugin, repo, "lock_ttl")

@@ -427,8 +427,8 @@ def test_a_message_is_shown_at_the_next_prompt_exactly_once(repo, linked, sessio
     assert specific["hookEventName"] == "UserPromptSubmit"
     text = specific["additionalContext"]
     assert "please leave src/app.py to me" in text
-    assert 'from "main", branch main' in text
-    assert "not instructions" in text
+    assert 'from "main" (branch main)' in text
+    assert "not an instruction" in text
     assert b.hook("UserPromptSubmit") is None
     assert a.hook("UserPromptSubmit") is None  # the sender's own inbox is empty
 

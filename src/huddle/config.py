@@ -23,6 +23,8 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
     "git_guard": ("warn", ("warn", "deny", "off"), "git commands that move HEAD or rewrite "
                   "the worktree while another session works in it"),
     "recent_files": (20, "count", "how many recently touched files a session lists"),
+    "history_days": (7, "count", "days that notes and messages are kept for `huddle log`"),
+    "send_rate": (20, "count", "notes and messages one sender may send per minute"),
 }
 
 

@@ -150,9 +150,11 @@ def sweep(state: str, everyone: list[Session], now: float) -> int:
         _remove_belongings(state, session.session_id)
         heartbeats.remove(state, session.session_id)
         removed += 1
-    from huddle.store import leases
+    from huddle import config
+    from huddle.store import history, leases
 
     leases.sweep(state, now, older_than=SWEEP_AFTER)
+    history.sweep(state, now, config.load(state)["history_days"])
     atomic.sweep_temp_files(state, older_than=3600, now=now)
     atomic.sweep_temp_files(os.path.join(state, names.FOLDER), older_than=3600, now=now)
     return removed

@@ -13,7 +13,7 @@ from huddle.cli.where import Here, here
 from huddle.conflicts import counts, holder_words
 from huddle.display import ago, clean, clock
 from huddle.errors import UserError
-from huddle.store import atomic, heartbeats, locks, mailbox
+from huddle.store import atomic, heartbeats, locks
 
 
 def person() -> str:
@@ -133,6 +133,8 @@ def unlock(given: str | None, force: bool, everything: bool) -> int:
 
 
 def _tell_holder(h: Here, lock: dict[str, Any], breaker: str) -> None:
+    from huddle import messages
+
     record = _holder_record(h, lock)
     if record is None:
         return
@@ -140,14 +142,8 @@ def _tell_holder(h: Here, lock: dict[str, Any], breaker: str) -> None:
         f"Your lock on {lock['pattern']} was broken by {breaker} with `huddle unlock --force`"
         f" at {clock(time.time())}. Others may now edit it."
     )
-    message = {
-        "from_name": breaker,
-        "from_session": h.session_id,
-        "kind": "notice",
-        "text": text,
-        "at": time.time(),
-    }
-    mailbox.deliver(h.state, str(lock["holder"]), message, time.time())
+    sender = messages.Sender(h.session_id, breaker, "")
+    messages.notice(h.state, sender, str(lock["holder"]), str(record.get("name", "?")), text)
 
 
 def list_locks(as_json: bool) -> int:

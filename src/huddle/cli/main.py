@@ -59,8 +59,31 @@ def parser() -> argparse.ArgumentParser:
     ls.add_argument("--json", action="store_true")
 
     sd = verbs.add_parser("send", help="send a message to one session")
-    sd.add_argument("to", help="a session name, id prefix, branch or worktree folder name")
-    sd.add_argument("text", nargs="+")
+    sd.add_argument("to", nargs="?", help="a session name, id prefix, branch or worktree name")
+    sd.add_argument("text", nargs="*")
+    sd.add_argument("--kind", choices=("question", "answer", "request", "fyi", "done"),
+                    default="fyi")
+    sd.add_argument("--urgent", action="store_true",
+                    help="shown between the recipient's tool calls, not only at its next prompt")
+    sd.add_argument("--reply-to", metavar="ID", help="the id of the message this answers")
+    sd.add_argument("--stdin", action="store_true",
+                    help="read 'TO TEXT' from standard input (any quotes are fine there)")
+
+    nt = verbs.add_parser("note", help="tell every other session in this repository")
+    nt.add_argument("text", nargs="*")
+    nt.add_argument("--stdin", action="store_true", help="read the text from standard input")
+
+    ib = verbs.add_parser("inbox", help="this session's new notes and messages")
+    ib.add_argument("--all", action="store_true", help="earlier ones too")
+    ib.add_argument("--json", action="store_true")
+
+    st = verbs.add_parser("sent", help="what you sent, and whether it was delivered")
+    st.add_argument("--json", action="store_true")
+
+    lg = verbs.add_parser("log", help="the repository's notes and messages")
+    lg.add_argument("--since", help="only the last 30m, 2h, 1d, ...")
+    lg.add_argument("--grep", help="only items whose text contains this")
+    lg.add_argument("--json", action="store_true")
 
     cf = verbs.add_parser("config", help="show or change this repository's settings")
     cf.add_argument("name", nargs="?")
@@ -111,10 +134,8 @@ def dispatch(args: argparse.Namespace) -> int:
         if verb == "unlock":
             return locks_cmd.unlock(args.pattern, args.force, args.all)
         return locks_cmd.list_locks(args.json)
-    if verb == "send":
-        from huddle.cli import send_cmd
-
-        return send_cmd.run(args.to, args.text)
+    if verb in ("send", "note", "inbox", "sent", "log"):
+        return _messages(args)
     if verb == "config":
         from huddle.cli import config_cmd
 
@@ -132,6 +153,25 @@ def dispatch(args: argparse.Namespace) -> int:
 
         hookmain.main(args.event)
     raise AssertionError(verb)
+
+
+def _messages(args: argparse.Namespace) -> int:
+    from huddle.cli import messages_cmd
+
+    if args.verb == "send":
+        if args.stdin:
+            if args.to is not None:
+                raise UserError("with --stdin, give TO and the text on standard input")
+            return messages_cmd.send(None, [], args.kind, args.urgent, args.reply_to, True)
+        return messages_cmd.send(args.to, args.text, args.kind, args.urgent, args.reply_to,
+                                 False)
+    if args.verb == "note":
+        return messages_cmd.note(args.text, args.stdin)
+    if args.verb == "inbox":
+        return messages_cmd.show_inbox(args.all, args.json)
+    if args.verb == "sent":
+        return messages_cmd.sent(args.json)
+    return messages_cmd.log(args.since, args.grep, args.json)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

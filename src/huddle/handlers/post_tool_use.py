@@ -3,8 +3,11 @@ after Bash, the branch is followed in case the command checked out another one."
 
 from __future__ import annotations
 
+import os
+
 from huddle import repo
 from huddle.handlers import own
+from huddle.store import mailbox
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -15,18 +18,44 @@ if TYPE_CHECKING:
 EDIT_TOOLS = ("Edit", "Write", "MultiEdit", "NotebookEdit")
 
 
+URGENT_EVERY = 30.0  # seconds: urgent messages interrupt a busy session at most this often
+
+
 def handle(context: Context) -> dict[str, Any] | None:
     tool = context.event.tool_name
     if tool in EDIT_TOOLS:
         _after_edit(context)
+    else:
+        own.touch(context)
+        if tool == "Bash":
+            # A Bash command may have checked out another branch; reading HEAD is cheap.
+            record = own.load(context)
+            if record.get("branch") != repo.branch(context.location):
+                own.set_state(context, str(record.get("state", "working")))
+    return _urgent(context)
+
+
+def _urgent(context: Context) -> dict[str, Any] | None:
+    """Urgent messages, next to the tool result, so a busy session need not finish its turn."""
+    names = mailbox.waiting(context.state, context.session_id)
+    if not any(mailbox.is_urgent(n) for n in names):
         return None
-    own.touch(context)
-    if tool == "Bash":
-        # A Bash command may have checked out another branch; reading HEAD is cheap.
-        record = own.load(context)
-        if record.get("branch") != repo.branch(context.location):
-            own.set_state(context, str(record.get("state", "working")))
-    return None
+    marker = os.path.join(context.state, mailbox.FOLDER, context.session_id, "urgent-shown")
+    try:
+        if context.now - os.stat(marker).st_mtime < URGENT_EVERY:
+            return None
+    except FileNotFoundError:
+        pass
+    from huddle import inbox
+    from huddle.handlers.output import additional_context
+
+    text = inbox.show_waiting(context.state, context.session_id, context.now, urgent_only=True)
+    if text is None:
+        return None
+    with open(marker, "a"):
+        pass
+    os.utime(marker, (context.now, context.now))
+    return additional_context("PostToolUse", text)
 
 
 def _after_edit(context: Context) -> None:

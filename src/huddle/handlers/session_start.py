@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from huddle import bootstrap, digest, log, sessions
+from huddle import bootstrap, digest, inbox, log, sessions
 from huddle.handlers import own, stop
 from huddle.handlers.output import additional_context
 
@@ -30,7 +30,11 @@ def handle(context: Context) -> dict[str, Any] | None:
     else:
         sessions.sweep(context.state, everyone, context.now)
         stop.take_baseline(context)
-    text = digest.startup(peers, me, context.location.main_worktree, context.now)
+    parts = [digest.startup(peers, me, context.location.main_worktree, context.now)]
+    if context.event.source in ("startup", "") and me is not None:
+        parts.append(digest.recent_notes(context.state, context.session_id, context.now))
+    parts.append(inbox.show_waiting(context.state, context.session_id, context.now))
+    text = "\n\n".join(p for p in parts if p)
     return additional_context("SessionStart", text) if text else None
 
 

@@ -1,4 +1,5 @@
-"""UserPromptSubmit: the session is working on a turn; messages waiting for it are shown."""
+"""UserPromptSubmit: the session is working on a turn; notes and messages waiting for it are
+shown, each once."""
 
 from __future__ import annotations
 
@@ -16,12 +17,10 @@ WORKING = "working"  # records.STATE_WORKING, without importing the schema on th
 
 def handle(context: Context) -> dict[str, Any] | None:
     own.set_state(context, WORKING)
-    if not mailbox.has_new(context.state, context.session_id):
-        return None
-    messages = mailbox.take_new(context.state, context.session_id)
-    if not messages:
+    if not mailbox.waiting(context.state, context.session_id):
         return None
     from huddle import inbox
     from huddle.handlers.output import additional_context
 
-    return additional_context("UserPromptSubmit", inbox.render(messages))
+    text = inbox.show_waiting(context.state, context.session_id, context.now)
+    return additional_context("UserPromptSubmit", text) if text else None

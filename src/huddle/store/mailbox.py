@@ -1,8 +1,12 @@
 """Each session's inbox, delivered the way Maildir does it: lock-free and crash-safe.
 
 `mail/<session id>/tmp/` holds messages being written; renaming one into `new/` delivers it,
-whole or not at all. The recipient's hook moves what it shows the model into `cur/`, so each
-message is shown once. Names start with the time, so a listing sorts in delivery order.
+whole or not at all, so a sender killed mid-write leaves at most a stray file in `tmp/`. The
+recipient claims a message by renaming it from `new/` into `cur/`: of two hooks of the same
+session racing for it, only one rename succeeds, so each message is shown exactly once. The
+claim's time is written on the `cur/` file (its mtime), which is how a sender learns when its
+message was delivered. Names start with the time, so a listing sorts in delivery order, and
+urgent messages carry `.urgent` in their name, so they are found without reading anything.
 """
 
 from __future__ import annotations
@@ -18,50 +22,104 @@ if TYPE_CHECKING:
     from typing import Any
 
 FOLDER = "mail"
+URGENT = ".urgent"
 _counter = itertools.count()
 
 
-def _box(state: str, session_id: str, part: str) -> str:
+def box(state: str, session_id: str, part: str) -> str:
     return os.path.join(state, FOLDER, session_id, part)
 
 
-def deliver(state: str, recipient: str, message: dict[str, Any], now: float) -> str:
-    """Put `message` into the recipient's inbox; the name it is known by."""
-    name = f"{int(now * 1e6):019d}.{os.getpid()}.{next(_counter)}.json"
-    tmp, new = _box(state, recipient, "tmp"), _box(state, recipient, "new")
-    for folder in (tmp, new, _box(state, recipient, "cur")):
+def name_for(message_id: str, now: float, urgent: bool) -> str:
+    return f"{int(now * 1e6):019d}.{message_id}{URGENT if urgent else ''}.json"
+
+
+def deliver(state: str, recipient: str, name: str, data: bytes) -> None:
+    """Put a message (its JSON bytes) into the recipient's inbox under `name`."""
+    tmp, new = box(state, recipient, "tmp"), box(state, recipient, "new")
+    for folder in (tmp, new, box(state, recipient, "cur")):
         os.makedirs(folder, mode=0o700, exist_ok=True)
-    data = json.dumps(message, ensure_ascii=False).encode("utf-8")
-    atomic.write_bytes(os.path.join(tmp, name), data)
-    os.rename(os.path.join(tmp, name), os.path.join(new, name))
-    return name
+    aside = os.path.join(tmp, f"{name}.{os.getpid()}.{next(_counter)}")
+    atomic.write_bytes(aside, data)
+    os.rename(aside, os.path.join(new, name))
 
 
-def has_new(state: str, session_id: str) -> bool:
-    """Cheap: one directory listing of an inbox that is usually empty or absent."""
+def deliver_json(state: str, recipient: str, name: str, message: dict[str, Any]) -> None:
+    deliver(state, recipient, name, json.dumps(message, ensure_ascii=False).encode("utf-8"))
+
+
+def waiting(state: str, session_id: str) -> list[str]:
+    """Names of the messages not yet shown, oldest first. Cheap: one listing of a folder that
+    is usually empty, however long the history."""
     try:
-        with os.scandir(_box(state, session_id, "new")) as entries:
-            return any(True for _ in entries)
-    except (FileNotFoundError, NotADirectoryError):
-        return False
-
-
-def take_new(state: str, session_id: str) -> list[dict[str, Any]]:
-    """The new messages, oldest first, each moved to `cur/` as it is taken."""
-    new, cur = _box(state, session_id, "new"), _box(state, session_id, "cur")
-    try:
-        names = sorted(n for n in os.listdir(new) if n.endswith(".json"))
+        names = os.listdir(box(state, session_id, "new"))
     except (FileNotFoundError, NotADirectoryError):
         return []
-    taken = []
-    for name in names:
+    return sorted(n for n in names if n.endswith(".json"))
+
+
+def is_urgent(name: str) -> bool:
+    return name.endswith(URGENT + ".json")
+
+
+def read_new(state: str, session_id: str, name: str) -> dict[str, Any] | None:
+    """A waiting message; None if it is gone (claimed meanwhile) or was set aside as corrupt."""
+    path = os.path.join(box(state, session_id, "new"), name)
+    try:
+        return atomic.read_json_object(path, limit=1 << 20)
+    except FileNotFoundError:
+        return None
+    except atomic.Corrupt as exc:
+        set_aside(state, session_id, name, str(exc))
+        return None
+
+
+def set_aside(state: str, session_id: str, name: str, reason: str) -> None:
+    from huddle import log
+
+    bad = box(state, session_id, "bad")
+    os.makedirs(bad, mode=0o700, exist_ok=True)
+    try:
+        os.rename(os.path.join(box(state, session_id, "new"), name), os.path.join(bad, name))
+    except FileNotFoundError:
+        return
+    log.write(f"set aside the unreadable message {name} for {session_id}: {reason}")
+
+
+def claim(state: str, session_id: str, name: str, now: float) -> bool:
+    """Mark a waiting message delivered; False if another hook of the session claimed it."""
+    target = os.path.join(box(state, session_id, "cur"), name)
+    try:
+        os.rename(os.path.join(box(state, session_id, "new"), name), target)
+    except FileNotFoundError:
+        return False
+    try:
+        os.utime(target, (now, now))
+    except OSError:
+        pass  # the delivery time is a courtesy to the sender; the claim is what counts
+    return True
+
+
+def delivered_at(state: str, session_id: str, name: str) -> float | None:
+    """When the recipient was shown the message, or None while it waits."""
+    try:
+        return os.stat(os.path.join(box(state, session_id, "cur"), name)).st_mtime
+    except OSError:
+        return None
+
+
+def read_any(state: str, session_id: str, name: str) -> dict[str, Any] | None:
+    for part in ("new", "cur"):
         try:
-            message = atomic.read_json_object(os.path.join(new, name), limit=65536)
-            os.rename(os.path.join(new, name), os.path.join(cur, name))
-        except FileNotFoundError:
-            continue  # taken by a concurrent hook of the same session
-        except atomic.Corrupt:
-            os.replace(os.path.join(new, name), os.path.join(cur, name + ".bad"))
+            return atomic.read_json_object(os.path.join(box(state, session_id, part), name))
+        except (OSError, atomic.Corrupt):
             continue
-        taken.append(message)
-    return taken
+    return None
+
+
+def delivered(state: str, session_id: str) -> list[str]:
+    try:
+        names = os.listdir(box(state, session_id, "cur"))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return sorted(n for n in names if n.endswith(".json"))

@@ -1,0 +1,213 @@
+"""`huddle send`, `note`, `inbox`, `sent` and `log`: notes and messages between sessions."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from typing import Any
+
+from huddle import config, messages, sessions
+from huddle.cli.locks_cmd import person
+from huddle.cli.sessions_cmd import iso
+from huddle.cli.where import Here, here
+from huddle.display import ago, clean
+from huddle.errors import UserError
+from huddle.sessions import Session
+from huddle.store import history, mailbox
+
+
+def _everyone(h: Here) -> list[Session]:
+    return sessions.load_all(h.state, time.time())
+
+
+def sender_of(h: Here, everyone: list[Session]) -> messages.Sender:
+    me = next((s for s in everyone if s.session_id == h.session_id), None)
+    if me is not None:
+        return messages.Sender(me.session_id, me.name, me.record.branch)
+    return messages.Sender(h.session_id, person(), "")
+
+
+def resolve(everyone: list[Session], to: str, me: str | None) -> Session:
+    """TO as a name, an id prefix (4+ characters), a branch or a worktree folder name."""
+    others = [s for s in everyone if s.session_id != me]
+    tiers = (
+        [s for s in others if s.name == to],
+        [s for s in others if len(to) >= 4 and s.session_id.startswith(to)],
+        [s for s in others if s.record.branch == to and s.state != "ended"],
+        [s for s in others if os.path.basename(s.record.worktree) == to and s.state != "ended"],
+    )
+    for found in tiers:
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            names = ", ".join(f"{s.name} ({s.record.branch}, {s.state})" for s in found)
+            raise UserError(f"{to!r} could be any of: {names}; use a name")
+    live = ", ".join(f"{s.name} ({s.record.branch})" for s in others if s.live) or "none"
+    raise UserError(f"no session is called {to!r}; live sessions: {live}")
+
+
+def _text(words: list[str], from_stdin: bool) -> str:
+    text = sys.stdin.read() if from_stdin else " ".join(words)
+    return text.strip()
+
+
+def send(
+    to: str | None, words: list[str], kind: str, urgent: bool, reply_to: str | None,
+    from_stdin: bool,
+) -> int:
+    h = here()
+    text = _text(words, from_stdin)
+    if to is None:  # `--stdin` with the recipient as the first word of the text
+        to, _, text = text.partition(" ")
+        text = text.strip()
+    if not to or not text:
+        raise UserError('say to whom and what: huddle send NAME "text"')
+    everyone = _everyone(h)
+    recipient = resolve(everyone, to, h.session_id)
+    try:
+        message = messages.send(
+            h.state, sender_of(h, everyone), recipient, text,
+            kind=kind, urgent=urgent, reply_to=reply_to,
+        )
+    except messages.Throttled as exc:
+        raise UserError(f"not sent: more than {exc.args[0]} items a minute from you "
+                        "(the send_rate setting); wait a little") from None
+    except messages.Repeated as exc:
+        print(f"not sent again: you sent exactly this to \"{recipient.name}\" "
+              f"{ago(exc.ago)}", file=sys.stderr)
+        return 0
+    urgency = "urgent " if urgent else ""
+    if recipient.live:
+        when = "between its tool calls" if urgent else "at its next prompt"
+        print(f'sent {urgency}{kind} {message["id"]} to "{recipient.name}"; it is shown {when}')
+    else:
+        print(f'sent {urgency}{kind} {message["id"]} to "{recipient.name}", which is not live '
+              f"({recipient.state}); it is kept and shown if that session resumes")
+    return 0
+
+
+def note(words: list[str], from_stdin: bool) -> int:
+    h = here()
+    text = _text(words, from_stdin)
+    if not text:
+        raise UserError('say what: huddle note "renamed getLabel to t()"')
+    everyone = _everyone(h)
+    try:
+        _, recipients = messages.note(h.state, sender_of(h, everyone), everyone, text)
+    except messages.Throttled as exc:
+        raise UserError(f"not sent: more than {exc.args[0]} items a minute from you "
+                        "(the send_rate setting); wait a little") from None
+    except messages.Repeated as exc:
+        print(f"not sent again: you sent exactly this note {ago(exc.ago)}", file=sys.stderr)
+        return 0
+    live = [s.name for s in recipients if s.live]
+    print(f"note sent to {len(recipients)} session(s)"
+          + (f"; live now: {', '.join(live)}" if live else "; none is live now")
+          + ". Sessions that start in the next 24 hours see it too.")
+    return 0
+
+
+def _row(name: str, message: dict[str, Any], state: str | None = None) -> dict[str, Any]:
+    return {
+        "id": message.get("id"),
+        "kind": message.get("kind"),
+        "urgent": bool(message.get("urgent")),
+        "from": message.get("from_name"),
+        "from_session": message.get("from_session"),
+        "to": message.get("to_name"),
+        "reply_to": message.get("reply_to"),
+        "at": iso(message["at"]) if isinstance(message.get("at"), (int, float)) else None,
+        "text": message.get("text", ""),
+        **({"state": state} if state else {}),
+    }
+
+
+def show_inbox(show_all: bool, as_json: bool) -> int:
+    h = here()
+    if h.session_id is None:
+        raise UserError("an inbox belongs to a session; from a terminal, `huddle log` shows "
+                        "every note and message")
+    now = time.time()
+    rows = []
+    if show_all:
+        for name in mailbox.delivered(h.state, h.session_id):
+            message = mailbox.read_any(h.state, h.session_id, name)
+            if message is not None:
+                rows.append(_row(name, message, "read"))
+    for name in mailbox.waiting(h.state, h.session_id):
+        message = mailbox.read_new(h.state, h.session_id, name)
+        if message is not None and mailbox.claim(h.state, h.session_id, name, now):
+            rows.append(_row(name, message, "new"))
+    if as_json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    if not rows:
+        print("No new notes or messages." + ("" if show_all else " (--all shows earlier ones)"))
+        return 0
+    for row in rows:
+        print(_line(row))
+    return 0
+
+
+def _line(row: dict[str, Any]) -> str:
+    what = "note" if row["kind"] == "note" else f"{row['kind']} {row['id']}"
+    if row["urgent"]:
+        what = "urgent " + what
+    reply = f" re {row['reply_to']}" if row.get("reply_to") else ""
+    to = f" -> {row['to']}" if row.get("to") and row["kind"] != "note" else ""
+    return (f"[{row['at']}] {what}{reply} from {clean(str(row['from']), 40)}{to}: "
+            f"{clean(str(row['text']), 100000)}")
+
+
+def sent(as_json: bool) -> int:
+    h = here()
+    me = sender_of(h, _everyone(h))
+    rows = []
+    for name, message in history.items(h.state):
+        if message.get("from_session") != h.session_id or (
+            h.session_id is None and message.get("from_name") != me.name
+        ):
+            continue
+        targets = message.get("to_sessions") or []
+        times = [mailbox.delivered_at(h.state, str(t), name) for t in targets]
+        row = _row(name, message)
+        row["recipients"] = len(targets)
+        row["delivered"] = sum(1 for t in times if t is not None)
+        row["delivered_at"] = iso(max(t for t in times if t is not None)) if row["delivered"] \
+            else None
+        rows.append(row)
+    if as_json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    if not rows:
+        print("Nothing sent yet.")
+        return 0
+    for row in rows:
+        if row["recipients"] == 1:
+            status = f"delivered {row['delivered_at']}" if row["delivered"] else "waiting"
+        else:
+            status = f"delivered to {row['delivered']} of {row['recipients']}"
+        print(f"{_line(row)}  [{status}]")
+    return 0
+
+
+def log(since: str | None, grep: str | None, as_json: bool) -> int:
+    h = here()
+    now = time.time()
+    start = now - config.parse_duration(since) if since else 0.0
+    rows = []
+    for name, message in history.items(h.state, start):
+        if grep and grep.lower() not in str(message.get("text", "")).lower():
+            continue
+        rows.append(_row(name, message))
+    if as_json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    if not rows:
+        print("No notes or messages" + (" match." if grep else " yet."))
+        return 0
+    for row in rows:
+        print(_line(row))
+    return 0

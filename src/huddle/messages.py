@@ -1,0 +1,154 @@
+"""Sending notes (to every other session) and messages (to one), for the CLI.
+
+A message goes into the recipient's inbox and into the repository's history; a note goes
+into the inbox of every other session that has not ended, and once into the history. A sender
+that sends more than `send_rate` items a minute is refused; an item identical to one the same
+sender sent to the same place in the last ten minutes is dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from typing import Any
+
+from huddle import config
+from huddle.display import clean
+from huddle.sessions import Session
+from huddle.store import atomic, history, mailbox
+
+KINDS = ("question", "answer", "request", "fyi", "done")
+STORE_LIMIT = 16000  # characters of a body kept; what the model is shown is capped lower
+REPEAT_WINDOW = 600.0
+SENDERS = "senders"
+
+
+class Throttled(Exception):
+    """The sender has sent too much in the last minute."""
+
+
+class Repeated(Exception):
+    """The same sender sent exactly this to the same place a moment ago."""
+
+    def __init__(self, ago: float) -> None:
+        super().__init__(ago)
+        self.ago = ago
+
+
+class Sender:
+    __slots__ = ("session_id", "name", "branch")
+
+    def __init__(self, session_id: str | None, name: str, branch: str) -> None:
+        self.session_id = session_id
+        self.name = name
+        self.branch = branch
+
+    @property
+    def key(self) -> str:
+        return self.session_id or "user-" + "".join(c for c in self.name if c.isalnum())[:40]
+
+
+def new_id() -> str:
+    return os.urandom(4).hex()
+
+
+def _check_rate(state: str, sender: Sender, fingerprint: str, now: float) -> None:
+    """Refuse a flood, drop a repeat, and remember this send; under the senders' lock."""
+    import filelock
+
+    folder = os.path.join(state, SENDERS)
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    path = os.path.join(folder, sender.key + ".json")
+    with filelock.FileLock(os.path.join(folder, ".lock"), timeout=30):
+        try:
+            recent = atomic.read_json_object(path).get("recent", [])
+        except (OSError, atomic.Corrupt):
+            recent = []
+        recent = [
+            r for r in recent
+            if isinstance(r, list) and len(r) == 2 and isinstance(r[0], (int, float))
+            and now - r[0] < REPEAT_WINDOW
+        ]
+        for at, seen in recent:
+            if seen == fingerprint:
+                raise Repeated(now - at)
+        limit = config.load(state)["send_rate"]
+        if sum(1 for at, _ in recent if now - at < 60) >= limit:
+            raise Throttled(limit)
+        recent.append([now, fingerprint])
+        atomic.write_json(path, {"recent": recent[-1000:]}, durable=False)
+
+
+def _fingerprint(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+def _message(sender: Sender, kind: str, text: str, now: float, **more: Any) -> dict[str, Any]:
+    return {
+        "id": new_id(),
+        "kind": kind,
+        "from_session": sender.session_id,
+        "from_name": sender.name,
+        "from_branch": sender.branch,
+        "text": clean(text, STORE_LIMIT),
+        "at": now,
+        **more,
+    }
+
+
+def send(
+    state: str,
+    sender: Sender,
+    to: Session,
+    text: str,
+    *,
+    kind: str = "fyi",
+    urgent: bool = False,
+    reply_to: str | None = None,
+    now: float | None = None,
+) -> dict[str, Any]:
+    now = time.time() if now is None else now
+    _check_rate(state, sender, _fingerprint("to", to.session_id, kind, text), now)
+    message = _message(
+        sender, kind, text, now,
+        urgent=urgent, reply_to=reply_to, to_sessions=[to.session_id], to_name=to.name,
+    )
+    name = mailbox.name_for(message["id"], now, urgent)
+    data = json.dumps(message, ensure_ascii=False).encode("utf-8")
+    mailbox.deliver(state, to.session_id, name, data)
+    history.record(state, name, message)
+    return message
+
+
+def note(
+    state: str, sender: Sender, everyone: list[Session], text: str, now: float | None = None
+) -> tuple[dict[str, Any], list[Session]]:
+    now = time.time() if now is None else now
+    _check_rate(state, sender, _fingerprint("note", text), now)
+    recipients = [
+        s for s in everyone if s.session_id != sender.session_id and s.state != "ended"
+    ]
+    message = _message(
+        sender, "note", text, now, urgent=False, reply_to=None,
+        to_sessions=[s.session_id for s in recipients], to_name="everyone",
+    )
+    name = mailbox.name_for(message["id"], now, False)
+    data = json.dumps(message, ensure_ascii=False).encode("utf-8")
+    for session in recipients:
+        mailbox.deliver(state, session.session_id, name, data)
+    history.record(state, name, message)
+    return message, recipients
+
+
+def notice(state: str, sender: Sender, to_session: str, to_name: str, text: str) -> None:
+    """A message huddle sends on someone's behalf (a broken lock): never throttled."""
+    now = time.time()
+    message = _message(
+        sender, "notice", text, now, urgent=False, reply_to=None,
+        to_sessions=[to_session], to_name=to_name,
+    )
+    name = mailbox.name_for(message["id"], now, False)
+    mailbox.deliver_json(state, to_session, name, message)
+    history.record(state, name, message)
