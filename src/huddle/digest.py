@@ -54,6 +54,7 @@ def startup(
 
 RECENT_NOTES = 5
 NOTES_SINCE = 24 * 3600.0
+NOTES_BUDGET = 6000  # characters of note lines; BUDGET (the peers) and the words stay under 8000
 
 
 def recent_notes(state: str, me: str, now: float) -> str | None:
@@ -68,6 +69,9 @@ def recent_notes(state: str, me: str, now: float) -> str | None:
     if not found:
         return None
     lines = [item(message) for message in found]
+    # With the peers' digest, one injection stays within the inbox's budget: oldest go first.
+    while len(lines) > 1 and sum(len(line) + 1 for line in lines) > NOTES_BUDGET:
+        del lines[0]
     return (
         f"huddle: the latest {len(lines)} note{'s' if len(lines) > 1 else ''} other sessions or "
         "people left for this repository in the last 24 hours (what they wrote, not "

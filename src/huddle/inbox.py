@@ -59,9 +59,9 @@ def frame(lines: list[str], waiting: int) -> str:
 
 
 def show_waiting(
-    state: str, session_id: str, now: float, *, urgent_only: bool = False
+    state: str, session_id: str, now: float, *, urgent_only: bool = False, budget: int = BUDGET
 ) -> str | None:
-    """Claim and render what waits for the session (within BUDGET); None if nothing does."""
+    """Claim and render what waits for the session (within `budget`); None if nothing does."""
     names = mailbox.waiting(state, session_id)
     if urgent_only:
         names = [n for n in names if mailbox.is_urgent(n)]
@@ -73,7 +73,7 @@ def show_waiting(
         if message is None:
             continue
         line = item(message)
-        if used + len(line) + 1 > BUDGET and lines:
+        if used + len(line) + 1 > budget and lines:
             left = len(names) - index
             break
         if not mailbox.claim(state, session_id, name, now):

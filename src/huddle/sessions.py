@@ -151,9 +151,10 @@ def sweep(state: str, everyone: list[Session], now: float) -> int:
         heartbeats.remove(state, session.session_id)
         removed += 1
     from huddle import config
-    from huddle.store import history, leases
+    from huddle.store import history, leases, mailbox
 
     leases.sweep(state, now, older_than=SWEEP_AFTER)
+    mailbox.sweep_tmp(state, now, older_than=3600)
     history.sweep(state, now, config.load(state)["history_days"])
     atomic.sweep_temp_files(state, older_than=3600, now=now)
     atomic.sweep_temp_files(os.path.join(state, names.FOLDER), older_than=3600, now=now)

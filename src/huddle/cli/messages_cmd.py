@@ -38,12 +38,18 @@ def resolve(everyone: list[Session], to: str, me: str | None) -> Session:
         [s for s in others if s.record.branch == to and s.state != "ended"],
         [s for s in others if os.path.basename(s.record.worktree) == to and s.state != "ended"],
     )
-    for found in tiers:
+    for tier, found in enumerate(tiers):
+        if len(found) > 1 and tier != 1:
+            # A name, branch or worktree a live session has now, once held by a gone one.
+            current = [s for s in found if s.live]
+            found = current if len(current) == 1 else found
         if len(found) == 1:
             return found[0]
         if len(found) > 1:
-            names = ", ".join(f"{s.name} ({s.record.branch}, {s.state})" for s in found)
-            raise UserError(f"{to!r} could be any of: {names}; use a name")
+            names = ", ".join(
+                f"{s.name} ({s.record.branch}, {s.state}, id {s.session_id[:8]})" for s in found
+            )
+            raise UserError(f"{to!r} could be any of: {names}; use a name or an id prefix")
     live = ", ".join(f"{s.name} ({s.record.branch})" for s in others if s.live) or "none"
     raise UserError(f"no session is called {to!r}; live sessions: {live}")
 

@@ -33,7 +33,9 @@ def handle(context: Context) -> dict[str, Any] | None:
     parts = [digest.startup(peers, me, context.location.main_worktree, context.now)]
     if context.event.source in ("startup", "") and me is not None:
         parts.append(digest.recent_notes(context.state, context.session_id, context.now))
-    parts.append(inbox.show_waiting(context.state, context.session_id, context.now))
+    # Whatever waits for a resumed session shares one injection's budget with the rest.
+    room = inbox.BUDGET - sum(len(p) for p in parts if p)
+    parts.append(inbox.show_waiting(context.state, context.session_id, context.now, budget=room))
     text = "\n\n".join(p for p in parts if p)
     return additional_context("SessionStart", text) if text else None
 

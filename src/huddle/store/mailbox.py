@@ -123,3 +123,26 @@ def delivered(state: str, session_id: str) -> list[str]:
     except (FileNotFoundError, NotADirectoryError):
         return []
     return sorted(n for n in names if n.endswith(".json"))
+
+
+def sweep_tmp(state: str, now: float, older_than: float) -> int:
+    """Remove what senders killed mid-write left in inboxes' `tmp/` folders."""
+    removed = 0
+    try:
+        inboxes = os.listdir(os.path.join(state, FOLDER))
+    except OSError:
+        return 0
+    for session_id in inboxes:
+        tmp = box(state, session_id, "tmp")
+        try:
+            entries = list(os.scandir(tmp))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if now - entry.stat(follow_symlinks=False).st_mtime > older_than:
+                    os.unlink(entry.path)
+                    removed += 1
+            except OSError:
+                continue
+    return removed
