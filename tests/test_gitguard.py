@@ -11,6 +11,7 @@ import pytest
 
 from huddle import gitguard
 from huddle.gitguard import GitAction, inspect
+from huddle.shell import commands
 from tests.helpers import ROOT
 
 CWD = "/repo"
@@ -26,9 +27,7 @@ def places(command: str, cwd: str = CWD) -> list[tuple[str, bool]]:
 
 def strict(command: str, cwd: str = CWD) -> list[GitAction]:
     """Like inspect, without its last-resort `except`, so a bug cannot hide behind it."""
-    found: list[GitAction] = []
-    gitguard._inspect(command, gitguard._Shell(cwd), found, 0)
-    return found
+    return list(gitguard._actions(command, cwd))
 
 
 # --- every verb ---------------------------------------------------------------------------------
@@ -720,7 +719,7 @@ def test_inspect_swallows_even_an_internal_error(monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(gitguard, "_walk", broken)
+    monkeypatch.setattr(commands, "walk", broken)
     assert inspect("git stash", CWD) == []
 
 
@@ -731,7 +730,10 @@ def test_a_command_without_git_loads_nothing():
     code = (
         "import sys; sys.path[0] = 'src'; import huddle.gitguard; "
         "huddle.gitguard.inspect('ls -la', '/tmp'); "
-        "print('shlex' in sys.modules, 're' in sys.modules)"
+        "print('shlex' in sys.modules, 're' in sys.modules, "
+        "any(name.startswith('huddle.shell') for name in sys.modules)); "
+        "huddle.gitguard.inspect('git stash', '/tmp'); "
+        "print('huddle.shell.commands' in sys.modules)"  # so the check above can fail
     )
     done = subprocess.run(
         [sys.executable, "-S", "-c", code],
@@ -741,7 +743,7 @@ def test_a_command_without_git_loads_nothing():
         timeout=60,
         check=True,
     )
-    assert done.stdout.split() == ["False", "False"]
+    assert done.stdout.split() == ["False", "False", "False", "True"]
 
 
 def test_a_command_without_git_returns_at_once():

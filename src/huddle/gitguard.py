@@ -1,11 +1,9 @@
 """Which git commands in a Bash command line would move HEAD or rewrite the index or worktree.
 
 PreToolUse on Bash calls `inspect` on every command the model runs, so a command without "git"
-in it returns at once and the tokenizer (and `re`) load only when it has. The command is read
-the way bash would read it, closely enough for a warning: quotes, escapes, `$(...)`, backticks,
-heredocs, redirections, subshells, `cd` chains, wrappers such as `env` or `sudo`, and git's own
-global options. Nothing here touches the disk or raises: a command bash could not parse is read
-again with quotes taken as plain characters, which finds more git invocations rather than fewer.
+in it returns at once, and `huddle.shell`, which reads the line the way bash would (and `re`),
+loads only when it has. Git's own global options (`-C`, `--work-tree`, `--git-dir`, ...) and
+GIT_WORK_TREE / GIT_DIR decide where git acts. Nothing here touches the disk or raises.
 """
 
 from __future__ import annotations
@@ -14,16 +12,16 @@ import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
-    from re import Pattern
+    from collections.abc import Callable, Iterator
+
+    from huddle.shell.commands import Command
+    from huddle.shell.words import Word
 
     Reader = Callable[[list[str]], tuple[str, str] | None]
 
 __all__ = ["GitAction", "inspect"]
 
 MAX_COMMAND_TEXT = 200
-_MAX_DEPTH = 32  # nested $(...), eval and `sh -c`: deeper than any real command goes
-_SCRIPT_DEPTH = 8  # what one level of `eval` or `sh -c` counts towards _MAX_DEPTH
 _MAX_SHOWN = 60  # longest path or revision quoted in an effect
 
 
@@ -55,18 +53,22 @@ def inspect(command: str, cwd: str) -> list[GitAction]:
         return []
     found: list[GitAction] = []
     try:
-        _inspect(command, _Shell(os.path.normpath(cwd)), found, 0)
+        for action in _actions(command, os.path.normpath(cwd)):
+            found.append(action)
     except Exception:  # a guard that crashes the hook protects nobody; keep what was found
         pass
     return found
 
 
-def _inspect(command: str, shell: _Shell, found: list[GitAction], depth: int) -> None:
-    try:
-        tokens = _Lexer(command, quotes=True).run()
-    except _Unbalanced:
-        tokens = _Lexer(command, quotes=False).run()
-    _walk(tokens, command, shell, found, depth)
+def _actions(command: str, cwd: str) -> Iterator[GitAction]:
+    """`inspect` without its last-resort `except`."""
+    from huddle.shell import commands  # the reader, and `re`: only for a line that names git
+
+    for simple in commands.walk(command, cwd, wanted="git"):
+        if simple.name == "git":
+            action = _git(simple)
+            if action is not None:
+                yield action
 
 
 # --- effects ------------------------------------------------------------------------------------
@@ -117,591 +119,6 @@ CLEAN_WITH_IGNORED = (
 CLEAN_IGNORED = "deletes ignored files{under}, ones other sessions created included"
 
 
-# --- tokens -------------------------------------------------------------------------------------
-
-
-class _Unbalanced(Exception):
-    """A quote never closes: bash would refuse the line, so it is read again without quotes."""
-
-
-class _Word:
-    __slots__ = ("value", "start", "end", "literal", "subs")
-
-    def __init__(
-        self,
-        value: str,
-        start: int,
-        end: int,
-        literal: bool,
-        subs: list[list[_Word | str]] | None,
-    ) -> None:
-        self.value = value  # after quote removal
-        self.start = start  # span in the text it came from
-        self.end = end
-        self.literal = literal  # no $ expansion or command substitution in it
-        self.subs = subs  # command substitutions inside it, each a token list
-
-
-_BLANKS = " \t\r\f\v\x00"  # NUL cannot reach a shell at all; read it as a space
-_RUN: Pattern[str] | None = None
-
-
-def _plain_run() -> Pattern[str]:
-    global _RUN
-    if _RUN is None:
-        import re  # already loaded in the hook process by json; never on the no-git path
-
-        _RUN = re.compile(r"[^\s\x00'\"\\$`;&|()<>#]+")
-    return _RUN
-
-
-class _Lexer:
-    """Splits a command line into words and operators, recursing into `$(...)` and backticks."""
-
-    def __init__(self, text: str, quotes: bool) -> None:
-        self.text = text
-        self.quotes = quotes
-        self.run_re = _plain_run()
-
-    def run(self) -> list[_Word | str]:
-        """Words and operators: ; & && || | |& newline ( )."""
-        return self.tokens(0, 0, "")[0]
-
-    def tokens(self, pos: int, depth: int, closer: str) -> tuple[list[_Word | str], int]:
-        """Tokens from `pos` up to `closer` (")" or "`"; "" for the end), and where they stop."""
-        text, n = self.text, len(self.text)
-        out: list[_Word | str] = []
-        parts: list[str] = []
-        start = -1  # where the current word began; -1 when there is none
-        literal = True
-        subs: list[list[_Word | str]] = []
-        redirect = ""  # "" or "target" or "heredoc" / "heredoc-": the next word is not an arg
-        heredocs: list[tuple[str, bool]] = []
-        parens = 0
-        i = pos
-
-        def flush(end: int) -> None:
-            nonlocal start, literal, subs, redirect
-            if start < 0:
-                return
-            value = "".join(parts)
-            if redirect.startswith("heredoc"):
-                heredocs.append((value, redirect == "heredoc-"))
-            elif not redirect:
-                out.append(_Word(value, start, end, literal, subs or None))
-            parts.clear()
-            start, literal, subs, redirect = -1, True, [], ""
-
-        while i < n:
-            c = text[i]
-            if c == "\n":
-                flush(i)
-                out.append("\n")
-                i = self.skip_heredocs(i + 1, heredocs)
-                heredocs = []
-                continue
-            if c in _BLANKS:
-                flush(i)
-                i += 1
-                continue
-            if closer == "`" and c == "`":
-                flush(i)
-                return out, i + 1
-            if c == "#" and start < 0:
-                newline = text.find("\n", i)
-                i = n if newline < 0 else newline
-                continue
-            if c == "\\":
-                if text.startswith("\n", i + 1):
-                    i += 2  # line continuation
-                    continue
-                if start < 0:
-                    start = i
-                parts.append(text[i + 1 : i + 2])
-                i += 2
-                continue
-            if c == "'" or c == '"':
-                if start < 0:
-                    start = i
-                if not self.quotes:
-                    i += 1  # the quote characters alone go; what they held is read as words
-                    continue
-                if c == "'":
-                    close = text.find("'", i + 1)
-                    if close < 0:
-                        raise _Unbalanced
-                    parts.append(text[i + 1 : close])
-                    i = close + 1
-                else:
-                    i, plain, found = self.double_quoted(i + 1, depth, parts)
-                    literal = literal and plain
-                    subs += found
-                continue
-            if c == "$" or c == "`":
-                if start < 0:
-                    start = i
-                i, plain, found = self.expansion(i, depth, parts)
-                literal = literal and plain
-                subs += found
-                continue
-            if c in ";&|":
-                flush(i)
-                two = text[i : i + 2]
-                if c == "&" and text.startswith(">", i + 1):
-                    i = i + 3 if text.startswith(">>", i + 1) else i + 2
-                    redirect = "target"
-                    continue
-                if two in ("&&", "||", "|&"):
-                    out.append(two)
-                    i += 2
-                elif c == ";":
-                    out.append(";")  # also ;; ;& ;;& of `case`
-                    i += 2 if two in (";;", ";&") else 1
-                    if text.startswith("&", i):
-                        i += 1
-                else:
-                    out.append(c)
-                    i += 1
-                continue
-            if c == "(":
-                if start >= 0 and parts and parts[-1].endswith("="):
-                    end = self.skip_balanced(i + 1, depth)  # array assignment: a=(x y)
-                    parts.append(text[i:end])
-                    literal = False
-                    i = end
-                    continue
-                flush(i)
-                out.append("(")
-                parens += 1
-                i += 1
-                continue
-            if c == ")":
-                flush(i)
-                if closer == ")" and parens == 0:
-                    return out, i + 1
-                if parens:
-                    parens -= 1
-                out.append(")")
-                i += 1
-                continue
-            if c in "<>":
-                if text.startswith("(", i + 1):  # process substitution <(...) >(...)
-                    if start < 0:
-                        start = i
-                    begin = i
-                    i, found = self.substitution(i + 2, depth, ")")
-                    parts.append(text[begin:i])
-                    literal = False
-                    subs += found
-                    continue
-                if start >= 0 and not redirect and "".join(parts).isdigit():
-                    parts.clear()  # the fd number of 2>file belongs to the redirection
-                    start, literal, subs = -1, True, []
-                flush(i)
-                i, redirect = self.redirection(i)
-                continue
-            if start < 0:
-                start = i
-            match = self.run_re.match(text, i)
-            if match is None:
-                parts.append(c)
-                i += 1
-            else:
-                parts.append(match.group())
-                i = match.end()
-        flush(n)
-        return out, n
-
-    def redirection(self, i: int) -> tuple[int, str]:
-        text = self.text
-        for op, kind in (
-            ("<<<", "target"),
-            ("<<-", "heredoc-"),
-            ("<<", "heredoc"),
-            (">>", "target"),
-            ("<>", "target"),
-            ("<&", "target"),
-            (">&", "target"),
-            (">|", "target"),
-        ):
-            if text.startswith(op, i):
-                return i + len(op), kind
-        return i + 1, "target"
-
-    def skip_heredocs(self, i: int, heredocs: list[tuple[str, bool]]) -> int:
-        text, n = self.text, len(self.text)
-        for delimiter, strip_tabs in heredocs:
-            while i < n:
-                newline = text.find("\n", i)
-                end = n if newline < 0 else newline
-                line = text[i:end]
-                i = end + 1
-                if (line.lstrip("\t") if strip_tabs else line) == delimiter:
-                    break
-        return min(i, n)
-
-    def double_quoted(
-        self, i: int, depth: int, parts: list[str]
-    ) -> tuple[int, bool, list[list[_Word | str]]]:
-        """Reads a "..." body from `i`; returns the index after it, literalness, substitutions."""
-        text, n = self.text, len(self.text)
-        literal = True
-        found: list[list[_Word | str]] = []
-        while i < n:
-            c = text[i]
-            if c == '"':
-                return i + 1, literal, found
-            if c == "\\":
-                following = text[i + 1 : i + 2]
-                if following == "\n":
-                    pass
-                elif following in ('"', "\\", "$", "`"):
-                    parts.append(following)
-                else:
-                    parts.append("\\" + following)
-                i += 2
-            elif c == "$" or c == "`":
-                i, plain, inner = self.expansion(i, depth, parts)
-                literal = literal and plain
-                found += inner
-            else:
-                close = i + 1
-                while close < n and text[close] not in '"\\$`':
-                    close += 1
-                parts.append(text[i:close])
-                i = close
-        raise _Unbalanced
-
-    def expansion(
-        self, i: int, depth: int, parts: list[str]
-    ) -> tuple[int, bool, list[list[_Word | str]]]:
-        """Reads what starts with `$` or a backtick at `i`."""
-        text = self.text
-        if text[i] == "`":
-            end, found = self.substitution(i + 1, depth, "`")
-            parts.append(text[i:end])
-            return end, False, found
-        following = text[i + 1 : i + 2]
-        if text.startswith("((", i + 1):
-            end = self.skip_balanced(i + 3, depth, needed=2)
-        elif following == "(":
-            end, found = self.substitution(i + 2, depth, ")")
-            parts.append(text[i:end])
-            return end, False, found
-        elif following == "{":
-            end = self.skip_balanced(i + 2, depth, opener="{", closer="}")
-        elif following == "'" and self.quotes:
-            return self.ansi_c(i + 2, parts), True, []
-        elif following == '"' and self.quotes:
-            return self.double_quoted(i + 2, depth, parts)
-        else:
-            end = i + 1
-        parts.append(text[i:end])
-        return end, False, []
-
-    def substitution(self, i: int, depth: int, closer: str) -> tuple[int, list[list[_Word | str]]]:
-        if depth >= _MAX_DEPTH:
-            if closer == "`":
-                close = self.text.find("`", i)
-                return (len(self.text) if close < 0 else close + 1), []
-            return self.skip_balanced(i, depth), []
-        inner, end = self.tokens(i, depth + 1, closer)
-        return end, [inner]
-
-    def skip_balanced(
-        self, i: int, depth: int, opener: str = "(", closer: str = ")", needed: int = 1
-    ) -> int:
-        """The index after the `closer` that balances `needed` already-open `opener`s."""
-        text, n = self.text, len(self.text)
-        level = needed
-        while i < n:
-            c = text[i]
-            if c == "\\":
-                i += 2
-                continue
-            if c == "'" and self.quotes:
-                close = text.find("'", i + 1)
-                i = n if close < 0 else close + 1
-                continue
-            if c == opener:
-                level += 1
-            elif c == closer:
-                level -= 1
-                if level <= 0:
-                    return i + 1
-            i += 1
-        return n
-
-    def ansi_c(self, i: int, parts: list[str]) -> int:
-        text, n = self.text, len(self.text)
-        escapes = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "e": "\x1b"}
-        while i < n:
-            c = text[i]
-            if c == "'":
-                return i + 1
-            if c == "\\" and i + 1 < n:
-                parts.append(escapes.get(text[i + 1], "\\" + text[i + 1]))
-                i += 2
-                continue
-            parts.append(c)
-            i += 1
-        raise _Unbalanced
-
-
-# --- the shell: which directory each command runs in --------------------------------------------
-
-
-class _Shell:
-    __slots__ = ("cwd", "uncertain", "oldpwd", "dirs")
-
-    def __init__(
-        self, cwd: str, uncertain: bool = False, oldpwd: str = "", dirs: list[str] | None = None
-    ) -> None:
-        self.cwd = cwd
-        self.uncertain = uncertain
-        self.oldpwd = oldpwd  # "" while unknown
-        self.dirs = dirs if dirs is not None else []  # pushd's stack
-
-    def copy(self) -> _Shell:
-        return _Shell(self.cwd, self.uncertain, self.oldpwd, list(self.dirs))
-
-    def cd(self, target: str) -> None:
-        self.oldpwd, self.cwd = self.cwd, os.path.normpath(os.path.join(self.cwd, target))
-
-
-_KEYWORDS = frozenset(
-    ("!", "{", "}", "if", "then", "elif", "else", "fi", "do", "done", "while", "until", "esac")
-)
-_SHELLS = frozenset(("sh", "bash", "zsh", "dash", "ksh"))
-
-
-def _walk(
-    tokens: Sequence[_Word | str], text: str, shell: _Shell, found: list[GitAction], depth: int
-) -> None:
-    saved: list[_Shell] = []  # shells to return to at each `)`
-    words: list[_Word] = []
-    previous = ""
-    for token in [*tokens, ";"]:
-        if isinstance(token, _Word):
-            words.append(token)
-            continue
-        if token == "(":
-            saved.append(shell)
-            if not words:  # `f() {...}`: a "(" after a word declares a function, no subshell
-                shell = shell.copy()
-            words = []
-            previous = token
-            continue
-        if words:
-            piped = previous in ("|", "|&") or token in ("|", "|&", "&")
-            # a pipeline's parts and background jobs run in subshells: their cd does not last
-            _command(words, text, shell.copy() if piped else shell, found, depth)
-            words = []
-        if token == ")" and saved:
-            shell = saved.pop()
-        previous = token
-
-
-def _is_assignment(word: _Word, text: str) -> bool:
-    name, equals, _ = text[word.start : word.end].partition("=")
-    return bool(equals) and name.isidentifier() and name.isascii()
-
-
-def _plain_path(word: _Word, text: str) -> str | None:
-    """The word as a directory name, or None when only the shell would know it."""
-    raw = text[word.start : word.end]
-    if not word.literal or raw.startswith("~") or any(ch in raw for ch in "*?["):
-        return None
-    return word.value
-
-
-# For each wrapper: options that take a value, options after which nothing runs, how many
-# plain arguments come before the command, and options that change directory.
-_WRAPPERS: dict[str, tuple[frozenset[str], frozenset[str], int, frozenset[str]]] = {
-    "command": (frozenset(), frozenset(("-v", "-V")), 0, frozenset()),
-    "exec": (frozenset(("-a",)), frozenset(), 0, frozenset()),
-    "env": (
-        frozenset(("-u", "--unset", "-C", "--chdir", "-S", "--split-string")),
-        frozenset(("-S", "--split-string")),
-        0,
-        frozenset(("-C", "--chdir")),
-    ),
-    "sudo": (
-        frozenset(
-            ("-u", "-g", "-h", "-p", "-r", "-t", "-U", "-C", "-D", "-T", "--user", "--group")
-            + ("--host", "--prompt", "--role", "--type", "--other-user", "--close-from")
-            + ("--chdir", "--command-timeout")
-        ),
-        frozenset(("-e", "--edit", "-l", "--list", "-v", "--validate", "-k", "-K")),
-        0,
-        frozenset(("-D", "--chdir")),
-    ),
-    "doas": (frozenset(("-u", "-C")), frozenset(), 0, frozenset()),
-    "time": (frozenset(("-o", "-f", "--output", "--format")), frozenset(), 0, frozenset()),
-    "nohup": (frozenset(), frozenset(), 0, frozenset()),
-    "nice": (frozenset(("-n", "--adjustment")), frozenset(), 0, frozenset()),
-    "ionice": (frozenset(("-c", "-n", "-p", "-P", "-u")), frozenset(), 0, frozenset()),
-    "timeout": (frozenset(("-s", "-k", "--signal", "--kill-after")), frozenset(), 1, frozenset()),
-    "stdbuf": (frozenset(("-i", "-o", "-e")), frozenset(), 0, frozenset()),
-    "setsid": (frozenset(), frozenset(), 0, frozenset()),
-    "chronic": (frozenset(), frozenset(), 0, frozenset()),
-    "unbuffer": (frozenset(), frozenset(), 0, frozenset()),
-    "noglob": (frozenset(), frozenset(), 0, frozenset()),
-    "nocorrect": (frozenset(), frozenset(), 0, frozenset()),
-}
-_ENV_AFTER = frozenset(("env", "sudo"))  # wrappers that take NAME=value before the command
-
-
-def _command(
-    words: list[_Word], text: str, shell: _Shell, found: list[GitAction], depth: int
-) -> None:
-    for word in words:
-        for sub in word.subs or ():
-            if depth < _MAX_DEPTH:
-                _walk(sub, text, shell.copy(), found, depth + 1)
-    place = _Place(shell.cwd, shell.uncertain)
-    env: dict[str, _Word] = {}
-    i, n = 0, len(words)
-    while i < n:
-        word = words[i]
-        if _is_assignment(word, text):
-            env[word.value.partition("=")[0]] = word
-            i += 1
-            continue
-        if word.value in _KEYWORDS:
-            i += 1
-            continue
-        spec = _WRAPPERS.get(word.value)
-        if spec is None:
-            break
-        i = _skip_wrapper(word.value, spec, words, i + 1, text, place, env)
-        if i < 0:
-            return
-    if i >= n:
-        return
-    name = words[i].value.rpartition("/")[2]
-    args = words[i + 1 :]
-    if name == "git":
-        _git(words[i], args, text, place, env, found)
-    elif name in ("cd", "pushd", "popd"):
-        _change_directory(name, args, text, shell)
-    elif depth < _MAX_DEPTH and (name == "eval" or name in _SHELLS):
-        script = _script(name, args)
-        if script is not None and "git" in script:
-            # The script is its own text, so the spans of its words point into it. Each level
-            # reads the whole text again, so scripts in scripts stop after a few levels.
-            _inspect(script, _Shell(place.cwd, place.uncertain), found, depth + _SCRIPT_DEPTH)
-
-
-class _Place:
-    """Where one command runs: a directory, and whether that is a guess."""
-
-    __slots__ = ("cwd", "uncertain")
-
-    def __init__(self, cwd: str, uncertain: bool) -> None:
-        self.cwd = cwd
-        self.uncertain = uncertain
-
-    def enter(self, word: _Word, text: str, value: str | None = None) -> None:
-        """Follows a relative or absolute directory, or marks the place a guess."""
-        path = _plain_path(word, text) if value is None else value
-        if path is None or (value is not None and (not word.literal or path.startswith("~"))):
-            self.uncertain = True
-        elif path:
-            self.cwd = os.path.normpath(os.path.join(self.cwd, path))
-
-
-def _skip_wrapper(
-    name: str,
-    spec: tuple[frozenset[str], frozenset[str], int, frozenset[str]],
-    words: list[_Word],
-    i: int,
-    text: str,
-    place: _Place,
-    env: dict[str, _Word],
-) -> int:
-    """The index of the wrapped command after `name`'s options; -1 when nothing runs."""
-    with_value, stoppers, leading, chdirs = spec
-    n = len(words)
-    while i < n and words[i].value.startswith("-") and words[i].value != "-":
-        option, equals, attached = words[i].value.partition("=")
-        i += 1
-        if option == "--":
-            break
-        if option in stoppers:
-            return -1
-        if option in with_value and not equals:
-            if i >= n:
-                return -1
-            if option in chdirs:
-                place.enter(words[i], text)
-            i += 1
-        elif option in chdirs:
-            place.enter(words[i - 1], text, attached)
-    i += leading
-    if name in _ENV_AFTER:
-        while i < n and _is_assignment(words[i], text):
-            env[words[i].value.partition("=")[0]] = words[i]
-            i += 1
-    return i
-
-
-def _script(name: str, args: list[_Word]) -> str | None:
-    """The command text that `eval ...` or `sh -c '...'` runs."""
-    if name == "eval":
-        return " ".join(word.value for word in args)
-    skip = False
-    for index, word in enumerate(args):
-        value = word.value
-        if skip:
-            skip = False
-        elif value == "--" or not value.startswith(("-", "+")):
-            return None
-        elif value in ("-o", "+o", "-O", "+O"):
-            skip = True  # `bash -o pipefail -c ...`
-        elif not value.startswith("--") and "c" in value:
-            return args[index + 1].value if index + 1 < len(args) else None
-    return None
-
-
-def _change_directory(name: str, args: list[_Word], text: str, shell: _Shell) -> None:
-    operands = [w for w in args if not (w.value.startswith("-") and w.value not in ("-", "--"))]
-    if operands and operands[0].value == "--":
-        operands = operands[1:]
-    if name == "popd":
-        if operands or not shell.dirs:
-            shell.uncertain = True
-        else:
-            shell.oldpwd, shell.cwd = shell.cwd, shell.dirs.pop()
-        return
-    if not operands:
-        if name == "pushd" and shell.dirs:
-            top = shell.dirs.pop()
-            shell.dirs.append(shell.cwd)
-            shell.oldpwd, shell.cwd = shell.cwd, top
-        else:
-            shell.uncertain = True  # home, which a pure function does not look up
-        return
-    target = operands[0].value
-    if name == "pushd" and target[:1] in "+-" and target[1:].isdigit():
-        shell.uncertain = True
-        return
-    if target == "-":
-        if shell.oldpwd:
-            shell.oldpwd, shell.cwd = shell.cwd, shell.oldpwd
-        else:
-            shell.uncertain = True
-        return
-    path = _plain_path(operands[0], text)
-    if path is None:
-        shell.uncertain = True
-        return
-    if path:
-        if name == "pushd":
-            shell.dirs.append(shell.cwd)
-        shell.cd(path)
-
-
 # --- git ----------------------------------------------------------------------------------------
 
 _GLOBAL_WITH_VALUE = frozenset(
@@ -713,15 +130,10 @@ _GLOBAL_ONLY = frozenset(
 )
 
 
-def _git(
-    git_word: _Word,
-    args: list[_Word],
-    text: str,
-    place: _Place,
-    env: dict[str, _Word],
-    found: list[GitAction],
-) -> None:
-    work_tree: tuple[_Word, str] | None = None
+def _git(command: Command) -> GitAction | None:
+    """What a `git ...` command does to shared worktree state; None when it leaves it alone."""
+    env, args = command.env, command.argv[1:]
+    work_tree: tuple[Word, str] | None = None
     if "GIT_WORK_TREE" in env:
         work_tree = env["GIT_WORK_TREE"], env["GIT_WORK_TREE"].value.partition("=")[2]
     git_dir = "GIT_DIR" in env
@@ -731,38 +143,38 @@ def _git(
         if not option.startswith("-"):
             break
         if option in _GLOBAL_ONLY or (option == "--exec-path" and not equals):
-            return
+            return None
         if option in _GLOBAL_WITH_VALUE and not equals:
             i += 1
             if i >= n:
-                return
+                return None
             value = args[i].value
             if option == "-C":  # each -C is relative to the one before, as in git
-                place.enter(args[i], text)
+                command.enter(args[i])
         if option == "--work-tree":
             work_tree = args[i], value
         elif option == "--git-dir":
             git_dir = True
         i += 1
     if i >= n:
-        return
+        return None
     if work_tree is not None:
-        place.enter(work_tree[0], text, work_tree[1])
+        command.enter(*work_tree)
     elif git_dir:
-        place.uncertain = True  # the repository is elsewhere: its worktree may be too
+        command.uncertain = True  # the repository is elsewhere: its worktree may be too
     reader = _VERBS.get(args[i].value)
     if reader is None:
-        return
+        return None
     values = [word.value for word in args[i + 1 :]]
     if values and values[0] in ("-h", "--help"):
-        return
+        return None
     result = reader(values)
     if result is None:
-        return
-    quoted = text[git_word.start : args[-1].end]
+        return None
+    quoted = command.source()
     if len(quoted) > MAX_COMMAND_TEXT:
         quoted = quoted[: MAX_COMMAND_TEXT - 1] + "…"
-    found.append(GitAction(result[0], place.cwd, result[1], quoted, place.uncertain))
+    return GitAction(result[0], command.cwd, result[1], quoted, command.uncertain)
 
 
 class _Args:
