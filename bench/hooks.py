@@ -13,13 +13,20 @@ The lease scenario (issue 3) adds a repository where 64 live peers hold 200 leas
 all made by real hook runs and `huddle lock`, and one where a single peer holds a single lease:
 PreToolUse in the first must cost no more than 1.2x the same in the second (bench/README.md).
 
+The message scenario (issue 4) adds a repository whose history holds 10,000 notes and messages,
+all delivered to the measured session: UserPromptSubmit with nothing new must stay within 2.0x
+the floor, and with 5 new messages waiting (sent afresh before each run, outside the timing)
+within 8x.
+
     python bench/hooks.py            # 40 rounds, prints a table
-    python bench/hooks.py --quick    # 8 rounds, a lease scenario of 16 peers and 50 leases
+    python bench/hooks.py --quick    # 8 rounds, a lease scenario of 16 peers and 50 leases,
+                                     # a history of 2,000 notes and messages
     python bench/hooks.py --json     # the figures as one JSON object instead of the table
     python bench/hooks.py --help     # variants: --python, --venv, --unset, --plugin-root, --only
 
 It is a measurement, not a test: the exit code is 0 whatever the figures (2 on a usage error).
-Standard library only.
+Standard library only (bench/mailer.py, which writes the notes and messages, runs the plugin's
+own code in a process of its own).
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,6 +88,19 @@ BASH_PLAIN = "PreToolUse Bash `ls -la`"
 BASH_STATUS = "PreToolUse Bash `git status`"
 BASH_STASH = "PreToolUse Bash `git stash`"
 
+# The message scenario (issue 4): a long history of notes and messages, all delivered.
+HISTORY_ITEMS = 10_000
+QUICK_HISTORY_ITEMS = 2_000  # --quick: writing 10,000 takes some 10 s of disk time
+HISTORY_DAYS = 6  # spread over; the default history_days (7) keeps them all
+NOTES_EVERY = 5  # one item in five is a note, the others messages to the measured session
+MESSAGE_PEERS = 4
+NEW_MESSAGES = 5
+NOTHING_NEW_LIMIT = 2.0  # x floor
+NEW_MESSAGES_LIMIT = 8.0  # x floor
+PROMPT_NOTHING_NEW = "UserPromptSubmit, nothing new"
+PROMPT_NEW = f"UserPromptSubmit, {NEW_MESSAGES} new messages"
+START_WITH_HISTORY = "SessionStart (startup)"
+
 # Variables that would make the runs depend on whoever started the benchmark.
 _DROP = (
     "CLAUDE_PLUGIN_DATA",
@@ -113,6 +134,15 @@ class Case:
     peers: int | None = None
     expect_output: bool = False
     calls: int = 0
+    # Message scenario: what to do before every run (warm-up included), outside the timing, and
+    # text each run's output must hold (runs whose output lacks it are counted in `wrong`).
+    before: Callable[[], None] | None = None
+    expect_text: bytes = b""
+    wrong: int = 0
+
+    def prepare(self) -> None:
+        if self.before is not None:
+            self.before()
 
     def run(self) -> subprocess.CompletedProcess[bytes]:
         payload = self.payloads[self.calls % len(self.payloads)] if self.payloads else self.payload
@@ -127,6 +157,7 @@ class Case:
         )
 
     def measure(self) -> None:
+        self.prepare()
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         done = self.run()
@@ -139,6 +170,8 @@ class Case:
             self.failures += 1
         if done.stdout.strip() and self.group != "floor":
             self.outputs += 1
+        if self.expect_text and self.expect_text not in done.stdout:
+            self.wrong += 1
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -185,6 +218,7 @@ class Bench:
         self.peer_count = peers
         self.notes: list[str] = []
         self.scenario: LeaseScenario | None = None
+        self.mail: MessageScenario | None = None
 
     # -- setup -------------------------------------------------------------------------------
 
@@ -367,6 +401,8 @@ class Bench:
         return sum(1 for _ in cache.rglob("*.pyc")) if cache.is_dir() else 0
 
     def close(self) -> None:
+        if self.mail is not None:
+            self.mail.close()
         for proc in self.processes:
             proc.kill()
         for proc in self.processes:
@@ -625,6 +661,161 @@ class LeaseScenario:
             )
 
 
+class MessageScenario:
+    """Issue 4's benchmark: UserPromptSubmit of a session whose repository's history holds
+    10,000 notes and messages, every one of them delivered to it, with nothing new and with
+    5 new messages waiting.
+
+    A repository with a linked worktree, MESSAGE_PEERS live peers registered by real SessionStart
+    hook runs, and the measured session started last, in the linked worktree. bench/mailer.py
+    (the plugin's own `huddle.messages.send`/`note`, in a process of its own) then sends the
+    history from the peers and a person at a terminal in turn, spread over HISTORY_DAYS days,
+    and claims each item for the measured session as its hooks would: they sit in its inbox's
+    `cur/` as delivered, and in the repository's `history/` folders. Before each run of the
+    "new messages" case the mailer sends NEW_MESSAGES fresh ones (outside the timing), which the
+    hook then shows and claims.
+    """
+
+    def __init__(self, bench: Bench, items: int) -> None:
+        self.bench = bench
+        self.items = items
+        self.layout: dict[str, Any] = {}
+        self.state = Path()
+        self.me = ""
+        self.mailer: subprocess.Popen[str] | None = None
+        self.unclaimed = 0  # runs after which some of the fresh messages were still waiting
+        self.started = 0.0
+
+    def ask(self, command: dict[str, Any]) -> dict[str, Any]:
+        """One command to the mailer, and its answer; RuntimeError if it failed."""
+        self.tell(command)
+        return self.answer()
+
+    def tell(self, command: dict[str, Any]) -> None:
+        assert self.mailer is not None and self.mailer.stdin
+        self.mailer.stdin.write(json.dumps(command) + "\n")
+        self.mailer.stdin.flush()
+
+    def answer(self) -> dict[str, Any]:
+        assert self.mailer is not None and self.mailer.stdout
+        line = self.mailer.stdout.readline()
+        if not line:
+            raise RuntimeError(f"bench/mailer.py stopped (exit code {self.mailer.wait()})")
+        answer: dict[str, Any] = json.loads(line)
+        if not answer.get("ok"):
+            raise RuntimeError(f"bench/mailer.py: {answer.get('error')}")
+        return answer
+
+    def fresh(self) -> None:
+        answer = self.ask({"op": "fresh", "to": self.me, "count": NEW_MESSAGES})
+        if answer["waiting"] != NEW_MESSAGES:
+            self.unclaimed += 1
+
+    def survey(self) -> dict[str, Any]:
+        """What is on disk: the measured session's inbox and the history, file by file."""
+        inbox = self.state / "mail" / self.me
+
+        def count(folder: Path) -> int:
+            return sum(1 for p in folder.glob("*.json")) if folder.is_dir() else 0
+
+        folder = self.state / "history"
+        days = sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+        return {
+            "delivered": count(inbox / "cur"),
+            "waiting": count(inbox / "new"),
+            "history": sum(count(day) for day in days),
+            "history_days": len(days),
+        }
+
+    def set_up(self) -> list[Case]:
+        """Register the sessions and start writing the history; `ready()` waits for it, so the
+        other scenarios can set up meanwhile (writing is disk-bound, they are CPU-bound)."""
+        self.started = time.perf_counter()
+        bench = self.bench
+        main = make_repo(bench.tmp / "inbox")
+        worktree = add_worktree(main, bench.tmp / "inbox-wt", "feature/inbox")
+        bench.huddle(["enable"], main)
+        # The fresh messages come faster than the default send_rate (20 a minute) allows.
+        bench.huddle(["config", "send_rate", "100000"], main)
+        bench.ensure_venv()
+        with ThreadPoolExecutor(MESSAGE_PEERS) as pool:
+            homes = [main if i % 2 == 0 else worktree for i in range(MESSAGE_PEERS)]
+            list(pool.map(bench.start_session, homes))
+        self.me, my_pid, _ = bench.start_session(worktree)
+        self.state = main / ".claude" / "sessions"
+        self.mailer = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "mailer.py"), str(bench.root), str(self.state)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=bench.cli_env(),
+            text=True,
+        )
+        self.tell(
+            {"op": "history", "to": self.me, "count": self.items, "days": HISTORY_DAYS,
+             "notes_every": NOTES_EVERY}
+        )
+        env = bench.hook_env(self.me, my_pid)
+        prompt = json.dumps(sample("UserPromptSubmit", self.me, worktree)).encode()
+        start = json.dumps(sample("SessionStart-startup", self.me, worktree)).encode()
+        return [
+            Case(PROMPT_NOTHING_NEW, "messages", bench.hook_argv("UserPromptSubmit"), prompt,
+                 worktree, env),
+            Case(PROMPT_NEW, "messages", bench.hook_argv("UserPromptSubmit"), prompt, worktree,
+                 env, expect_output=True, before=self.fresh,
+                 expect_text=f"huddle: {NEW_MESSAGES} new items".encode()),
+            Case(START_WITH_HISTORY, "messages", bench.hook_argv("SessionStart"), start,
+                 worktree, env, expect_output=True),
+        ]
+
+    def ready(self) -> None:
+        """Wait until the history is written, and check it on disk."""
+        self.answer()
+        self.layout = self.survey()
+        self.layout["peers"] = MESSAGE_PEERS
+        self.layout["days"] = HISTORY_DAYS
+        self.layout["notes"] = self.items // NOTES_EVERY
+        self.layout["setup_s"] = round(time.perf_counter() - self.started, 1)
+        want = {"delivered": self.items, "waiting": 0, "history": self.items}
+        for what, number in want.items():
+            if self.layout[what] != number:
+                self.bench.notes.append(
+                    f"message scenario: {self.layout[what]} {what} on disk, not {number}"
+                )
+
+    def check(self, cases: list[Case], rounds: int) -> None:
+        """Notes on runs that did not do what the case is about (a fast hook may have failed)."""
+        notes = self.bench.notes
+        for case in cases:
+            label = f"message scenario, {case.name}"
+            if case.expect_output and case.outputs < rounds:
+                notes.append(f"{label}: printed in only {case.outputs} of {rounds} runs")
+            if not case.expect_output and case.outputs:
+                notes.append(f"{label}: printed in {case.outputs} of {rounds} runs")
+            if case.wrong:
+                notes.append(f"{label}: {case.wrong} runs did not show all {NEW_MESSAGES}")
+        if self.unclaimed:
+            notes.append(
+                f"message scenario: {self.unclaimed} times, fresh messages sent before a run "
+                "were still waiting afterwards"
+            )
+        waiting = self.survey()["waiting"]
+        if waiting:
+            notes.append(f"message scenario: {waiting} messages were left waiting at the end")
+
+    def close(self) -> None:
+        if self.mailer is not None:
+            if self.mailer.stdin:
+                self.mailer.stdin.close()
+            try:
+                self.mailer.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.mailer.kill()
+                self.mailer.wait()
+            if self.mailer.stdout:
+                self.mailer.stdout.close()
+            self.mailer = None
+
+
 def measure(cases: list[Case], rounds: int, warmup: int, seed: int = 1) -> None:
     """Every case once per round, in a shuffled order, so that no case always follows another."""
     order = random.Random(seed)
@@ -633,6 +824,7 @@ def measure(cases: list[Case], rounds: int, warmup: int, seed: int = 1) -> None:
         order.shuffle(batch)
         for case in batch:
             if round_number < warmup:
+                case.prepare()
                 case.run()
             else:
                 case.measure()
@@ -684,8 +876,14 @@ def summarize(
     floor = statistics.median(cases[0].times)
     floor_cpu = statistics.median(cases[0].cpu)
     lease_cases = [case for case in cases if case.group == "leases"]
-    cases = [case for case in cases if case.group != "leases"]
+    message_cases = [case for case in cases if case.group == "messages"]
+    cases = [case for case in cases if case.group not in ("leases", "messages")]
     leases = summarize_leases(lease_cases, benches, floor, floor_cpu) if lease_cases else None
+    mail = (
+        summarize_messages(message_cases, cases, benches, floor, floor_cpu)
+        if message_cases
+        else None
+    )
     rows = []
     for case in cases:
         median = statistics.median(case.times)
@@ -727,9 +925,11 @@ def summarize(
             "session_end_p90_ms": SESSION_END_BUDGET_MS,
         },
         "all_pass": all(row["pass"] is not False for row in rows)
-        and (leases is None or leases["all_pass"]),
+        and (leases is None or leases["all_pass"])
+        and (mail is None or mail["all_pass"]),
         "cases": rows,
         "leases": leases,
+        "messages": mail,
         "python": facts,
         "plugins": [plugin_facts(bench) for bench in benches],
         "machine": {
@@ -796,6 +996,61 @@ def summarize_leases(
     }
 
 
+def summarize_messages(
+    cases: list[Case], others: list[Case], benches: list[Bench], floor: float, floor_cpu: float
+) -> dict[str, Any]:
+    """The message scenario's rows, against the floor and against the same hook of the session
+    in the first repository, whose history is empty (when that was measured too)."""
+    empty = {}
+    for case in others:
+        base = case.name.split("] ", 1)[1] if case.name.startswith("[") else case.name
+        if (case.group, base) in (("hot", "UserPromptSubmit"), ("info", "SessionStart (startup)")):
+            empty[(case.plugin, base.split(" ", 1)[0])] = case
+    rows = []
+    for case in cases:
+        median, cpu = statistics.median(case.times), statistics.median(case.cpu)
+        ratio = median / floor
+        reference = empty.get((case.plugin, case.name.split(",", 1)[0].split(" ", 1)[0]))
+        x_empty = median / statistics.median(reference.times) if reference else None
+        cpu_empty = cpu / statistics.median(reference.cpu) if reference else None
+        if case.name == PROMPT_NOTHING_NEW:
+            target, passed = f"<= {NOTHING_NEW_LIMIT}x floor", ratio <= NOTHING_NEW_LIMIT
+        elif case.name == PROMPT_NEW:
+            target, passed = f"<= {NEW_MESSAGES_LIMIT}x floor", ratio <= NEW_MESSAGES_LIMIT
+        else:
+            target, passed = "", None
+        rows.append(
+            {
+                "case": case.name,
+                "group": case.group,
+                "plugin": case.plugin,
+                "median_ms": round(median, 2),
+                "p90_ms": round(percentile(case.times, 0.9), 2),
+                "min_ms": round(min(case.times), 2),
+                "ratio": round(ratio, 3),
+                "cpu_median_ms": round(cpu, 2),
+                "cpu_ratio": round(cpu / floor_cpu, 3) if floor_cpu else None,
+                "x_empty_history": round(x_empty, 3) if x_empty is not None else None,
+                "cpu_x_empty_history": round(cpu_empty, 3) if cpu_empty is not None else None,
+                "target": target,
+                "pass": passed,
+                "failures": case.failures,
+                "printed": case.outputs,
+                "prints": case.expect_output,
+                "incomplete": case.wrong,
+            }
+        )
+    scenarios = [bench.mail for bench in benches if bench.mail is not None]
+    return {
+        "items": scenarios[0].items,
+        "new_messages": NEW_MESSAGES,
+        "targets": {"nothing_new_x_floor": NOTHING_NEW_LIMIT, "new_x_floor": NEW_MESSAGES_LIMIT},
+        "layouts": [scenario.layout for scenario in scenarios],
+        "all_pass": all(row["pass"] is not False for row in rows),
+        "cases": rows,
+    }
+
+
 _GROUP_TITLES = {
     "floor": "baseline",
     "hot": "enabled, hot path ({peers} live peers, session in a linked worktree)",
@@ -853,6 +1108,8 @@ def print_table(report: dict[str, Any]) -> None:
             print()
     if report["leases"]:
         print_leases(report["leases"], report["rounds"], len(plugins))
+    if report["messages"]:
+        print_messages(report["messages"], report["rounds"], len(plugins))
     if len(cases) > 1:
         print(
             f"targets: hot path <= {HOT_PATH_LIMIT}x floor with {report['peers']} live peers; "
@@ -865,6 +1122,12 @@ def print_table(report: dict[str, Any]) -> None:
             f"targets, edit awareness: PreToolUse Edit without conflict with {leases['peers']} "
             f"live peers <= {HOT_PATH_LIMIT}x floor and <= {SCALE_LIMIT}x the same with 1 peer; "
             f"PreToolUse Bash, not git, <= {HOT_PATH_LIMIT}x floor"
+        )
+    if report["messages"]:
+        print(
+            f"targets, notes and messages: UserPromptSubmit with {report['messages']['items']:,} "
+            f"delivered in the history <= {NOTHING_NEW_LIMIT}x floor with nothing new, "
+            f"<= {NEW_MESSAGES_LIMIT}x floor with {NEW_MESSAGES} new messages"
         )
     print("overall: " + ("PASS" if report["all_pass"] else "FAIL"))
     for number, plugin in enumerate(plugins, 1):
@@ -917,6 +1180,47 @@ def print_leases(leases: dict[str, Any], rounds: int, plugin_count: int) -> None
     print()
 
 
+def print_messages(mail: dict[str, Any], rounds: int, plugin_count: int) -> None:
+    for number, layout in enumerate(mail["layouts"], 1):
+        label = f"[{number}] " if plugin_count > 1 else ""
+        print(
+            f"{label}notes and messages (issue 4): {layout['history']:,} items in the history "
+            f"({layout['notes']:,} notes, the others messages; sent over the last "
+            f"{layout['days']} days, {layout['history_days']} dated folders), "
+            f"{layout['delivered']:,} of them delivered to the measured session; "
+            f"{layout['peers']} live peers; measured session in a linked worktree; "
+            f"set up in {layout['setup_s']:.0f} s"
+        )
+    width = 36 if plugin_count > 1 else 32
+    header = (
+        f"{'case':<{width}} {'median ms':>9} {'p90 ms':>8} {'x floor':>8} {'x empty':>8} "
+        f"{'cpu ms':>7} {'cpu x e':>7}  {'target':<14} result"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in mail["cases"]:
+        name = f"[{row['plugin']}] {row['case']}" if plugin_count > 1 else row["case"]
+        verdict = {True: "PASS", False: "FAIL", None: ""}[row["pass"]]
+        if row["prints"]:
+            verdict += f" (output in {row['printed']}/{rounds} runs)"
+        elif row["printed"]:
+            verdict += f" (printed output {row['printed']}x)"
+        if row["incomplete"]:
+            verdict += f" ({row['incomplete']} runs showed fewer)"
+        if row["failures"]:
+            verdict += f" ({row['failures']} non-zero exits)"
+        empty = row["x_empty_history"]
+        cpu_empty = row["cpu_x_empty_history"]
+        print(
+            f"{name:<{width}} {row['median_ms']:>9.1f} {row['p90_ms']:>8.1f} "
+            f"{row['ratio']:>7.2f}x {f'{empty:.2f}x' if empty is not None else '':>8} "
+            f"{row['cpu_median_ms']:>7.1f} "
+            f"{f'{cpu_empty:.2f}x' if cpu_empty is not None else '':>7}  "
+            f"{row['target']:<14} {verdict.strip()}"
+        )
+    print()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -961,8 +1265,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        choices=("hooks", "leases"),
-        help="run only the hook cases, or only the lease scenario (default: both)",
+        choices=("hooks", "leases", "messages"),
+        help="run only the hook cases, only the lease scenario or only the message scenario "
+        "(default: all three)",
     )
     parser.add_argument(
         "--lease-peers",
@@ -975,6 +1280,12 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         help=f"leases they hold together (default {LEASE_COUNT}; {QUICK_LEASE_COUNT} with --quick)",
     )
+    parser.add_argument(
+        "--history",
+        type=int,
+        help=f"notes and messages in the message scenario's history (default {HISTORY_ITEMS:,}; "
+        f"{QUICK_HISTORY_ITEMS:,} with --quick)",
+    )
     args = parser.parse_args(argv)
     rounds = args.rounds or (QUICK_ROUNDS if args.quick else DEFAULT_ROUNDS)
     if rounds < 1 or args.peers < 0:
@@ -985,6 +1296,10 @@ def main(argv: list[str] | None = None) -> int:
         args.leases = QUICK_LEASE_COUNT if args.quick else LEASE_COUNT
     if args.lease_peers < 1 or args.leases < EXACT_LOCKS + 1:
         parser.error(f"--lease-peers must be at least 1 and --leases at least {EXACT_LOCKS + 1}")
+    if args.history is None:
+        args.history = QUICK_HISTORY_ITEMS if args.quick else HISTORY_ITEMS
+    if args.history < 0:
+        parser.error("--history must be at least 0")
     warmup = 1 if args.quick else 2
     roots = [root.resolve() for root in (args.plugin_root or [ROOT])]
     for root in roots:
@@ -999,17 +1314,25 @@ def main(argv: list[str] | None = None) -> int:
                 args.peers, python=args.python, root=root, unset=tuple(args.unset), venv=args.venv
             )
             benches.append(bench)
-            found = bench.set_up() if args.only != "leases" else []
-            if args.only != "hooks":
+            scenario_cases: list[Case] = []
+            if args.only in (None, "messages"):
+                # First: its mailer writes the history while the rest is set up.
+                bench.mail = MessageScenario(bench, args.history)
+                scenario_cases += bench.mail.set_up()
+            found = bench.set_up() if args.only in (None, "hooks") else []
+            if args.only in (None, "leases"):
                 bench.scenario = LeaseScenario(bench, args.lease_peers, args.leases)
-                scenario_cases = bench.scenario.set_up()
-                if not found:
-                    first = scenario_cases[0]
-                    found = [bench.floor_case(first.payload, first.cwd, first.env)]
-                found += scenario_cases
+                scenario_cases += bench.scenario.set_up()
+            if bench.mail is not None:
+                bench.mail.ready()
+            if not found:
+                first = scenario_cases[0]
+                found = [bench.floor_case(first.payload, first.cwd, first.env)]
+            found += scenario_cases
             for case in found[1:]:
                 case.plugin = number
-                if len(roots) > 1 and case.group != "leases":  # those show the number apart
+                if len(roots) > 1 and case.group not in ("leases", "messages"):
+                    # the scenarios show the number apart
                     case.name = f"[{number}] {case.name}"
             cases += found if number == 1 else found[1:]  # one floor
         facts = python_facts(cases[0].env, args.venv)
@@ -1018,6 +1341,9 @@ def main(argv: list[str] | None = None) -> int:
             if bench.scenario is not None:
                 mine = [c for c in cases if c.group == "leases" and c.plugin == number]
                 bench.scenario.check(mine, rounds, warmup)
+            if bench.mail is not None:
+                mine = [c for c in cases if c.group == "messages" and c.plugin == number]
+                bench.mail.check(mine, rounds)
         report = summarize(cases, benches, rounds, facts)
     finally:
         for bench in benches:

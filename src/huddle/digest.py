@@ -60,12 +60,10 @@ NOTES_BUDGET = 6000  # characters of note lines; BUDGET (the peers) and the word
 def recent_notes(state: str, me: str, now: float) -> str | None:
     """The newest notes of the last day, for a session that was not there when they were sent."""
     from huddle.inbox import item
-    from huddle.store import history
+    from huddle.store import history, mailbox
 
-    found = [
-        message for _, message in history.items(state, now - NOTES_SINCE)
-        if message.get("kind") == "note" and message.get("from_session") != me
-    ][-RECENT_NOTES:]
+    newest = history.newest(state, now - NOTES_SINCE, mailbox.NOTE + ".", RECENT_NOTES + 1)
+    found = [m for m in reversed(newest) if m.get("from_session") != me][-RECENT_NOTES:]
     if not found:
         return None
     lines = [item(message) for message in found]

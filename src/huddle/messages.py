@@ -134,7 +134,7 @@ def note(
         sender, "note", text, now, urgent=False, reply_to=None,
         to_sessions=[s.session_id for s in recipients], to_name="everyone",
     )
-    name = mailbox.name_for(message["id"], now, False)
+    name = mailbox.name_for(message["id"], now, False, note=True)
     data = json.dumps(message, ensure_ascii=False).encode("utf-8")
     for session in recipients:
         mailbox.deliver(state, session.session_id, name, data)

@@ -57,6 +57,32 @@ def items(state: str, since: float = 0.0) -> Iterator[tuple[str, dict[str, Any]]
                 yield name, item
 
 
+def newest(state: str, since: float, marked: str, count: int) -> list[dict[str, Any]]:
+    """Up to `count` items whose names carry `marked`, newest first, from `since` on; only
+    those files are read, so it costs the same however long the history is."""
+    found: list[dict[str, Any]] = []
+    first = day(since)
+    for d in reversed(days(state)):
+        if d < first or len(found) >= count:
+            break
+        folder = os.path.join(state, FOLDER, d)
+        try:
+            names = sorted((n for n in os.listdir(folder) if marked in n), reverse=True)
+        except OSError:
+            continue
+        for name in names:
+            try:
+                item = atomic.read_json_object(os.path.join(folder, name), limit=1 << 20)
+            except (OSError, atomic.Corrupt):
+                continue
+            at = item.get("at")
+            if isinstance(at, (int, float)) and at >= since:
+                found.append(item)
+                if len(found) >= count:
+                    break
+    return found
+
+
 def sweep(state: str, now: float, keep_days: int) -> int:
     import shutil
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 FOLDER = "mail"
 URGENT = ".urgent"
+NOTE = ".note"
 _counter = itertools.count()
 
 
@@ -30,8 +31,10 @@ def box(state: str, session_id: str, part: str) -> str:
     return os.path.join(state, FOLDER, session_id, part)
 
 
-def name_for(message_id: str, now: float, urgent: bool) -> str:
-    return f"{int(now * 1e6):019d}.{message_id}{URGENT if urgent else ''}.json"
+def name_for(message_id: str, now: float, urgent: bool, note: bool = False) -> str:
+    """Time first, for order; urgency and notes marked, so they are found without reading."""
+    mark = URGENT if urgent else NOTE if note else ""
+    return f"{int(now * 1e6):019d}.{message_id}{mark}.json"
 
 
 def deliver(state: str, recipient: str, name: str, data: bytes) -> None:
