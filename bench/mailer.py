@@ -74,7 +74,9 @@ def main() -> int:
                 else:
                     kind = kinds[index % len(kinds)]
                     message = messages.send(state, sender, target, text, kind=kind, now=at)
-                name = mailbox.name_for(message["id"], at, bool(message.get("urgent")))
+                name = mailbox.name_for(
+                    message["id"], at, bool(message.get("urgent")), note=message["kind"] == "note"
+                )
                 if not mailbox.claim(state, me, name, at + 3):
                     raise RuntimeError(f"{name} did not reach {me}'s inbox")
         finally:
