@@ -102,8 +102,7 @@ def start_if_needed() -> bool:
 
 
 _BUILD_SNIPPET = (
-    "import sys; sys.path.insert(0, sys.argv[1]); "
-    "from huddle.bootstrap import build; build()"
+    "import sys; sys.path.insert(0, sys.argv[1]); from huddle.bootstrap import build; build()"
 )
 
 
@@ -127,6 +126,7 @@ def _failed_recently() -> bool:
 def build() -> bool:
     """Build the venv (in this process); True on success. One builder at a time."""
     import shutil
+
     data = data_dir()
     data.mkdir(parents=True, exist_ok=True)
     lock = _lock()
@@ -157,6 +157,7 @@ def build() -> bool:
 
 def _make(target: Path) -> None:
     import shutil
+
     shutil.rmtree(target, ignore_errors=True)
     _run([sys.executable, "-m", "venv", str(target)])
     _run(
@@ -177,6 +178,7 @@ def _make(target: Path) -> None:
 
 def _run(argv: list[str]) -> None:
     import subprocess
+
     done = subprocess.run(argv, capture_output=True, text=True, timeout=BUILD_TIMEOUT, check=False)
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
@@ -185,6 +187,7 @@ def _run(argv: list[str]) -> None:
 
 def _swap_in(fresh: Path) -> None:
     import shutil
+
     target = venv_dir()
     old = target.with_name(f"venv.old-{os.getpid()}")
     if target.exists():

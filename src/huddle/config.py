@@ -20,8 +20,11 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
     "lease_ttl": (600, "seconds", "how long an edit keeps a soft lease on a file"),
     "lock_ttl": (7200, "seconds", "default lifetime of an explicit lock"),
     "warn_every": (300, "seconds", "least time between two same warnings (file and peer)"),
-    "git_guard": ("warn", ("warn", "deny", "off"), "git commands that move HEAD or rewrite "
-                  "the worktree while another session works in it"),
+    "git_guard": (
+        "warn",
+        ("warn", "deny", "off"),
+        "git commands that move HEAD or rewrite the worktree while another session works in it",
+    ),
     "recent_files": (20, "count", "how many recently touched files a session lists"),
     "history_days": (7, "count", "days that notes and messages are kept for `huddle log`"),
     "send_rate": (20, "count", "notes and messages one sender may send per minute"),
@@ -69,8 +72,10 @@ def parse(name: str, text: str) -> Any:
     try:
         value = parse_duration(text) if kind == "seconds" else int(text)
     except (ValueError, OverflowError):  # OverflowError: "infm"
-        raise BadSetting(f"{name} takes a positive {'duration' if kind == 'seconds' else 'number'}"
-                         " (like 600, 10m, 2h)") from None
+        raise BadSetting(
+            f"{name} takes a positive {'duration' if kind == 'seconds' else 'number'}"
+            " (like 600, 10m, 2h)"
+        ) from None
     if value <= 0:
         raise BadSetting(f"{name} must be positive")
     if kind == "seconds" and value > MAX_SECONDS:

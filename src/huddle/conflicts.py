@@ -124,8 +124,7 @@ def _lease_warning(
         )
     else:
         risk = (
-            "It works in another worktree: your branches will conflict in this file when they "
-            "meet."
+            "It works in another worktree: your branches will conflict in this file when they meet."
         )
     return (
         f"huddle: {target.key} is also being edited by session {peer(record, main)}, which "
@@ -134,9 +133,7 @@ def _lease_warning(
     )
 
 
-def _first_in_a_while(
-    context: Context, key: str, holder: str, settings: dict[str, Any]
-) -> bool:
+def _first_in_a_while(context: Context, key: str, holder: str, settings: dict[str, Any]) -> bool:
     """True (and remembered) unless this warning was shown within `warn_every` seconds."""
     folder = os.path.join(context.state, WARNED, context.session_id)
     marker = os.path.join(folder, f"{encode(key)}.{holder}")

@@ -32,8 +32,15 @@ FILES = {
     "styles.css": ".buy { color: green; }\n",
 }
 # Inherited variables that would make the children act for someone else or somewhere else.
-_DROP = ("CLAUDE_CODE_SESSION_ID", "CLAUDE_PID", "CLAUDE_PROJECT_DIR", "CLAUDE_ENV_FILE",
-         "CLAUDE_PLUGIN_ROOT", "CLAUDE_PLUGIN_DATA", "HUDDLE_PLUGIN_DATA")
+_DROP = (
+    "CLAUDE_CODE_SESSION_ID",
+    "CLAUDE_PID",
+    "CLAUDE_PROJECT_DIR",
+    "CLAUDE_ENV_FILE",
+    "CLAUDE_PLUGIN_ROOT",
+    "CLAUDE_PLUGIN_DATA",
+    "HUDDLE_PLUGIN_DATA",
+)
 
 
 @dataclass
@@ -64,16 +71,19 @@ class Demo:
 
     def env(self, session: Session | None) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in _DROP and not k.startswith("GIT_")}
-        env.update(CLAUDE_PLUGIN_ROOT=str(ROOT), CLAUDE_PLUGIN_DATA=str(self.data),
-                   HUDDLE_NO_BOOTSTRAP="1")
+        env.update(
+            CLAUDE_PLUGIN_ROOT=str(ROOT), CLAUDE_PLUGIN_DATA=str(self.data), HUDDLE_NO_BOOTSTRAP="1"
+        )
         if sys.executable:
             # The scratch data directory has no venv: bin/huddle falls back to this interpreter,
             # which has huddle's dependencies when `huddle demo` itself was run with them.
             env.setdefault("HUDDLE_PYTHON", sys.executable)
         if session is not None:
-            env.update(CLAUDE_PID=str(session.process.pid),
-                       CLAUDE_CODE_SESSION_ID=session.session_id,
-                       CLAUDE_PROJECT_DIR=str(session.cwd))
+            env.update(
+                CLAUDE_PID=str(session.process.pid),
+                CLAUDE_CODE_SESSION_ID=session.session_id,
+                CLAUDE_PROJECT_DIR=str(session.cwd),
+            )
         return env
 
     def commands(self, event_name: str, tool: str) -> Iterator[tuple[list[str], float]]:
@@ -94,20 +104,31 @@ class Demo:
 
     def run_hooks(self, session: Session, event_name: str, **fields: Any) -> list[str]:
         """Run the event's hooks for the session: the lines its model would be shown."""
-        payload = json.dumps({
-            "session_id": session.session_id,
-            "transcript_path": str(self.scratch / "transcripts" / f"{session.session_id}.jsonl"),
-            "cwd": str(session.cwd),
-            "permission_mode": "default",
-            "hook_event_name": event_name,
-            **fields,
-        }).encode()
+        payload = json.dumps(
+            {
+                "session_id": session.session_id,
+                "transcript_path": str(
+                    self.scratch / "transcripts" / f"{session.session_id}.jsonl"
+                ),
+                "cwd": str(session.cwd),
+                "permission_mode": "default",
+                "hook_event_name": event_name,
+                **fields,
+            }
+        ).encode()
         shown: list[str] = []
         self.denied = False
         for argv, timeout in self.commands(event_name, fields.get("tool_name", "")):
             try:
-                done = subprocess.run(argv, input=payload, cwd=session.cwd, env=self.env(session),
-                                      capture_output=True, timeout=timeout, check=False)
+                done = subprocess.run(
+                    argv,
+                    input=payload,
+                    cwd=session.cwd,
+                    env=self.env(session),
+                    capture_output=True,
+                    timeout=timeout,
+                    check=False,
+                )
             except subprocess.TimeoutExpired:
                 shown.append(f"(the hook ran past its {timeout} s timeout: Claude Code cancels it)")
                 continue
@@ -118,19 +139,28 @@ class Demo:
     def hook(self, session: Session, event_name: str, **fields: Any) -> None:
         self.show(session, event_name, self.run_hooks(session, event_name, **fields))
 
-    def tool(self, session: Session, name: str, tool_input: dict[str, Any],
-             run: Callable[[], dict[str, Any]]) -> None:
+    def tool(
+        self,
+        session: Session,
+        name: str,
+        tool_input: dict[str, Any],
+        run: Callable[[], dict[str, Any]],
+    ) -> None:
         """One tool call as Claude Code makes it: PreToolUse hooks, the tool, PostToolUse hooks."""
         before = self.run_hooks(session, "PreToolUse", tool_name=name, tool_input=tool_input)
         if self.denied:
-            self.say(f"PreToolUse hook ({name}) refuses the call; the tool does not run, and "
-                     f"{session.label}'s model is shown, as the tool's error:", before)
+            self.say(
+                f"PreToolUse hook ({name}) refuses the call; the tool does not run, and "
+                f"{session.label}'s model is shown, as the tool's error:",
+                before,
+            )
             return
         if before:
             self.show(session, f"PreToolUse hook ({name})", before)
         response = run()
-        after = self.run_hooks(session, "PostToolUse", tool_name=name, tool_input=tool_input,
-                               tool_response=response)
+        after = self.run_hooks(
+            session, "PostToolUse", tool_name=name, tool_input=tool_input, tool_response=response
+        )
         if before or after:
             self.show(session, f"PostToolUse hook ({name})", after)
         else:
@@ -141,15 +171,23 @@ class Demo:
         command = " ".join(["huddle", *(_quote(a) for a in args)])
 
         def bash() -> dict[str, Any]:
-            done = subprocess.run([str(ROOT / "bin" / "huddle"), *args],
-                                  cwd=session.cwd if session else self.repo,
-                                  env=self.env(session), capture_output=True, text=True,
-                                  timeout=120, check=False)
+            done = subprocess.run(
+                [str(ROOT / "bin" / "huddle"), *args],
+                cwd=session.cwd if session else self.repo,
+                env=self.env(session),
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
             lines = (done.stdout + done.stderr).rstrip("\n").splitlines()
             if done.returncode:
                 lines.append(f"(exit status {done.returncode})")
-            where = f"{session.label}'s Bash tool; its model sees the output" if session else (
-                "you, in a terminal")
+            where = (
+                f"{session.label}'s Bash tool; its model sees the output"
+                if session
+                else ("you, in a terminal")
+            )
             self.say(f"$ {command}   ({where})", lines)
             return {"stdout": done.stdout, "stderr": done.stderr, "interrupted": False}
 
@@ -160,8 +198,12 @@ class Demo:
 
     def edit(self, session: Session, name: str, old: str, new: str) -> None:
         path = session.cwd / name
-        tool_input = {"file_path": str(path), "old_string": old, "new_string": new,
-                      "replace_all": False}
+        tool_input = {
+            "file_path": str(path),
+            "old_string": old,
+            "new_string": new,
+            "replace_all": False,
+        }
 
         def apply() -> dict[str, Any]:
             path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
@@ -285,11 +327,22 @@ def _quote(arg: str) -> str:
 def _git(cwd: Path, *args: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     # The user's own git configuration (signing, hooks, templates) stays out of the scratch repo.
-    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull,
-               GIT_AUTHOR_NAME="huddle demo", GIT_AUTHOR_EMAIL="demo@huddle.invalid",
-               GIT_COMMITTER_NAME="huddle demo", GIT_COMMITTER_EMAIL="demo@huddle.invalid")
-    subprocess.run(["git", "-c", "commit.gpgsign=false", *args], cwd=cwd, env=env, check=True,
-                   capture_output=True, timeout=60)
+    env.update(
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_CONFIG_GLOBAL=os.devnull,
+        GIT_AUTHOR_NAME="huddle demo",
+        GIT_AUTHOR_EMAIL="demo@huddle.invalid",
+        GIT_COMMITTER_NAME="huddle demo",
+        GIT_COMMITTER_EMAIL="demo@huddle.invalid",
+    )
+    subprocess.run(
+        ["git", "-c", "commit.gpgsign=false", *args],
+        cwd=cwd,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
 
 
 def run(keep: bool) -> int:

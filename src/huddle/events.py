@@ -21,7 +21,14 @@ class BadEvent(ValueError):
 
 class Event:
     __slots__ = (
-        "name", "session_id", "cwd", "source", "tool_name", "file_path", "command", "prompt",
+        "name",
+        "session_id",
+        "cwd",
+        "source",
+        "tool_name",
+        "file_path",
+        "command",
+        "prompt",
         "reason",
     )
 

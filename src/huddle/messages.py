@@ -67,8 +67,11 @@ def _check_rate(state: str, sender: Sender, fingerprint: str, now: float) -> Non
         except (OSError, atomic.Corrupt):
             recent = []
         recent = [
-            r for r in recent
-            if isinstance(r, list) and len(r) == 2 and isinstance(r[0], (int, float))
+            r
+            for r in recent
+            if isinstance(r, list)
+            and len(r) == 2
+            and isinstance(r[0], (int, float))
             and now - r[0] < REPEAT_WINDOW
         ]
         for at, seen in recent:
@@ -112,8 +115,14 @@ def send(
     now = time.time() if now is None else now
     _check_rate(state, sender, _fingerprint("to", to.session_id, kind, text), now)
     message = _message(
-        sender, kind, text, now,
-        urgent=urgent, reply_to=reply_to, to_sessions=[to.session_id], to_name=to.name,
+        sender,
+        kind,
+        text,
+        now,
+        urgent=urgent,
+        reply_to=reply_to,
+        to_sessions=[to.session_id],
+        to_name=to.name,
     )
     name = mailbox.name_for(message["id"], now, urgent)
     data = json.dumps(message, ensure_ascii=False).encode("utf-8")
@@ -127,12 +136,16 @@ def note(
 ) -> tuple[dict[str, Any], list[Session]]:
     now = time.time() if now is None else now
     _check_rate(state, sender, _fingerprint("note", text), now)
-    recipients = [
-        s for s in everyone if s.session_id != sender.session_id and s.state != "ended"
-    ]
+    recipients = [s for s in everyone if s.session_id != sender.session_id and s.state != "ended"]
     message = _message(
-        sender, "note", text, now, urgent=False, reply_to=None,
-        to_sessions=[s.session_id for s in recipients], to_name="everyone",
+        sender,
+        "note",
+        text,
+        now,
+        urgent=False,
+        reply_to=None,
+        to_sessions=[s.session_id for s in recipients],
+        to_name="everyone",
     )
     name = mailbox.name_for(message["id"], now, False, note=True)
     data = json.dumps(message, ensure_ascii=False).encode("utf-8")
@@ -146,8 +159,14 @@ def notice(state: str, sender: Sender, to_session: str, to_name: str, text: str)
     """A message huddle sends on someone's behalf (a broken lock): never throttled."""
     now = time.time()
     message = _message(
-        sender, "notice", text, now, urgent=False, reply_to=None,
-        to_sessions=[to_session], to_name=to_name,
+        sender,
+        "notice",
+        text,
+        now,
+        urgent=False,
+        reply_to=None,
+        to_sessions=[to_session],
+        to_name=to_name,
     )
     name = mailbox.name_for(message["id"], now, False)
     mailbox.deliver_json(state, to_session, name, message)

@@ -117,8 +117,12 @@ def _venv_check() -> Check:
         )
         if probe.returncode == 0:
             return Check(OK, "plugin venv", f"{venv} is current and imports every dependency")
-        return Check(FAIL, "plugin venv", f"{venv} is broken: {probe.stderr.strip()[-200:]}",
-                     f"delete {venv}; the next session start builds it again")
+        return Check(
+            FAIL,
+            "plugin venv",
+            f"{venv} is broken: {probe.stderr.strip()[-200:]}",
+            f"delete {venv}; the next session start builds it again",
+        )
     if failed.exists():
         reason = failed.read_text(encoding="utf-8", errors="replace").strip()[-300:]
         return Check(
@@ -150,19 +154,33 @@ def repository_checks() -> list[Check]:
     checks = [Check(OK, "repository", f"main worktree {loc.main_worktree}")]
     if repo.enabled_state_dir(loc) is None:
         if os.path.islink(state) or (state.exists() and not state.is_dir()):
-            checks.append(Check(FAIL, "state directory", f"{state} is not a plain directory",
-                                f"remove {state}, then run huddle enable"))
+            checks.append(
+                Check(
+                    FAIL,
+                    "state directory",
+                    f"{state} is not a plain directory",
+                    f"remove {state}, then run huddle enable",
+                )
+            )
         else:
-            checks.append(Check(WARN, "state directory", f"huddle is not enabled ({state})",
-                                "huddle enable"))
+            checks.append(
+                Check(WARN, "state directory", f"huddle is not enabled ({state})", "huddle enable")
+            )
         return checks
     mode = stat.S_IMODE(state.stat().st_mode)
     if mode & 0o077:
-        checks.append(Check(WARN, "state directory", f"{state} has mode {mode:o}",
-                            f"chmod 700 {state}"))
+        checks.append(
+            Check(WARN, "state directory", f"{state} has mode {mode:o}", f"chmod 700 {state}")
+        )
     elif not os.access(state, os.W_OK):
-        checks.append(Check(FAIL, "state directory", f"{state} is not writable",
-                            f"give yourself write access to {state}"))
+        checks.append(
+            Check(
+                FAIL,
+                "state directory",
+                f"{state} is not writable",
+                f"give yourself write access to {state}",
+            )
+        )
     else:
         checks.append(Check(OK, "state directory", f"{state} (mode 700)"))
     checks.append(_hooks_check(state))
@@ -178,6 +196,10 @@ def _hooks_check(state: Path) -> Check:
         except OSError:
             parts.append(f"{event} never")
     if all(p.endswith("never") for p in parts):
-        return Check(WARN, "hooks last ran here", "never",
-                     "start a Claude Code session here with the plugin enabled")
+        return Check(
+            WARN,
+            "hooks last ran here",
+            "never",
+            "start a Claude Code session here with the plugin enabled",
+        )
     return Check(OK, "hooks last ran here", ", ".join(parts))

@@ -79,8 +79,10 @@ def lock(given: str, ttl: str | None, reason: str) -> int:
         locks.acquire(h.state, record, lambda existing: counts(existing, h.state, now))
     except locks.Held as held:
         raise UserError(_held_message(h, held.lock)) from None
-    print(f'locked {pattern} for "{name}" until {clock(record["expires"])}'
-          f"{' (' + record['reason'] + ')' if record['reason'] else ''}")
+    print(
+        f'locked {pattern} for "{name}" until {clock(record["expires"])}'
+        f"{' (' + record['reason'] + ')' if record['reason'] else ''}"
+    )
     return 0
 
 
@@ -89,9 +91,7 @@ def _held_message(h: Here, lock: dict[str, Any]) -> str:
     who = holder_words(lock, record, h.location.main_worktree)
     reason = f' ("{clean(lock["reason"], 200)}")' if lock.get("reason") else ""
     ask = f'; ask with `huddle send {record["name"]} "..."`' if record else ""
-    return (
-        f"{lock['pattern']} is locked by {who} until {clock(lock['expires'])}{reason}{ask}"
-    )
+    return f"{lock['pattern']} is locked by {who} until {clock(lock['expires'])}{reason}{ask}"
 
 
 def _holder_record(h: Here, lock: dict[str, Any]) -> dict[str, Any] | None:
@@ -117,9 +117,7 @@ def unlock(given: str | None, force: bool, everything: bool) -> int:
     existing = next((lk for lk in locks.every(h.state) if lk["pattern"] == pattern), None)
     if existing is None:
         mine = [lk["pattern"] for lk in locks.every(h.state) if lk.get("holder") == holder]
-        raise UserError(
-            f"no lock on {pattern}" + (f" (yours: {', '.join(mine)})" if mine else "")
-        )
+        raise UserError(f"no lock on {pattern}" + (f" (yours: {', '.join(mine)})" if mine else ""))
     if existing.get("holder") != holder and counts(existing, h.state, time.time()):
         if not force:
             raise UserError(
@@ -154,16 +152,19 @@ def list_locks(as_json: bool) -> int:
     rows = []
     for lk in current:
         record = _holder_record(h, lk)
-        rows.append({
-            "pattern": lk["pattern"],
-            "holder": record.get("name") if record else str(lk.get("holder", ""))[5:],
-            "holder_session": None if str(lk.get("holder", "")).startswith("user:")
-            else lk.get("holder"),
-            "since": lk.get("at"),
-            "expires": lk["expires"],
-            "reason": lk.get("reason", ""),
-            "mine": h.session_id is not None and lk.get("holder") == h.session_id,
-        })
+        rows.append(
+            {
+                "pattern": lk["pattern"],
+                "holder": record.get("name") if record else str(lk.get("holder", ""))[5:],
+                "holder_session": None
+                if str(lk.get("holder", "")).startswith("user:")
+                else lk.get("holder"),
+                "since": lk.get("at"),
+                "expires": lk["expires"],
+                "reason": lk.get("reason", ""),
+                "mine": h.session_id is not None and lk.get("holder") == h.session_id,
+            }
+        )
     if as_json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -174,6 +175,8 @@ def list_locks(as_json: bool) -> int:
         since = ago(now - row["since"]) if isinstance(row["since"], (int, float)) else "?"
         reason = f'  "{clean(row["reason"], 60)}"' if row["reason"] else ""
         mark = "* " if row["mine"] else "  "
-        print(f"{mark}{row['pattern']}  {row['holder']}  since {since}, until "
-              f"{clock(row['expires'])}{reason}")
+        print(
+            f"{mark}{row['pattern']}  {row['holder']}  since {since}, until "
+            f"{clock(row['expires'])}{reason}"
+        )
     return 0

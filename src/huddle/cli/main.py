@@ -51,8 +51,9 @@ def parser() -> argparse.ArgumentParser:
 
     ul = verbs.add_parser("unlock", help="release a lock")
     ul.add_argument("pattern", nargs="?")
-    ul.add_argument("--force", action="store_true",
-                    help="break another holder's lock (the holder is told)")
+    ul.add_argument(
+        "--force", action="store_true", help="break another holder's lock (the holder is told)"
+    )
     ul.add_argument("--all", action="store_true", help="release every lock you hold")
 
     ls = verbs.add_parser("locks", help="list the locks that are in force")
@@ -61,13 +62,20 @@ def parser() -> argparse.ArgumentParser:
     sd = verbs.add_parser("send", help="send a message to one session")
     sd.add_argument("to", nargs="?", help="a session name, id prefix, branch or worktree name")
     sd.add_argument("text", nargs="*")
-    sd.add_argument("--kind", choices=("question", "answer", "request", "fyi", "done"),
-                    default="fyi")
-    sd.add_argument("--urgent", action="store_true",
-                    help="shown between the recipient's tool calls, not only at its next prompt")
+    sd.add_argument(
+        "--kind", choices=("question", "answer", "request", "fyi", "done"), default="fyi"
+    )
+    sd.add_argument(
+        "--urgent",
+        action="store_true",
+        help="shown between the recipient's tool calls, not only at its next prompt",
+    )
     sd.add_argument("--reply-to", metavar="ID", help="the id of the message this answers")
-    sd.add_argument("--stdin", action="store_true",
-                    help="read 'TO TEXT' from standard input (any quotes are fine there)")
+    sd.add_argument(
+        "--stdin",
+        action="store_true",
+        help="read 'TO TEXT' from standard input (any quotes are fine there)",
+    )
 
     nt = verbs.add_parser("note", help="tell every other session in this repository")
     nt.add_argument("text", nargs="*")
@@ -163,8 +171,7 @@ def _messages(args: argparse.Namespace) -> int:
             if args.to is not None:
                 raise UserError("with --stdin, give TO and the text on standard input")
             return messages_cmd.send(None, [], args.kind, args.urgent, args.reply_to, True)
-        return messages_cmd.send(args.to, args.text, args.kind, args.urgent, args.reply_to,
-                                 False)
+        return messages_cmd.send(args.to, args.text, args.kind, args.urgent, args.reply_to, False)
     if args.verb == "note":
         return messages_cmd.note(args.text, args.stdin)
     if args.verb == "inbox":

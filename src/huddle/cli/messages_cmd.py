@@ -60,7 +60,11 @@ def _text(words: list[str], from_stdin: bool) -> str:
 
 
 def send(
-    to: str | None, words: list[str], kind: str, urgent: bool, reply_to: str | None,
+    to: str | None,
+    words: list[str],
+    kind: str,
+    urgent: bool,
+    reply_to: str | None,
     from_stdin: bool,
 ) -> int:
     h = here()
@@ -74,23 +78,34 @@ def send(
     recipient = resolve(everyone, to, h.session_id)
     try:
         message = messages.send(
-            h.state, sender_of(h, everyone), recipient, text,
-            kind=kind, urgent=urgent, reply_to=reply_to,
+            h.state,
+            sender_of(h, everyone),
+            recipient,
+            text,
+            kind=kind,
+            urgent=urgent,
+            reply_to=reply_to,
         )
     except messages.Throttled as exc:
-        raise UserError(f"not sent: more than {exc.args[0]} items a minute from you "
-                        "(the send_rate setting); wait a little") from None
+        raise UserError(
+            f"not sent: more than {exc.args[0]} items a minute from you "
+            "(the send_rate setting); wait a little"
+        ) from None
     except messages.Repeated as exc:
-        print(f"not sent again: you sent exactly this to \"{recipient.name}\" "
-              f"{ago(exc.ago)}", file=sys.stderr)
+        print(
+            f'not sent again: you sent exactly this to "{recipient.name}" {ago(exc.ago)}',
+            file=sys.stderr,
+        )
         return 0
     urgency = "urgent " if urgent else ""
     if recipient.live:
         when = "between its tool calls" if urgent else "at its next prompt"
         print(f'sent {urgency}{kind} {message["id"]} to "{recipient.name}"; it is shown {when}')
     else:
-        print(f'sent {urgency}{kind} {message["id"]} to "{recipient.name}", which is not live '
-              f"({recipient.state}); it is kept and shown if that session resumes")
+        print(
+            f'sent {urgency}{kind} {message["id"]} to "{recipient.name}", which is not live '
+            f"({recipient.state}); it is kept and shown if that session resumes"
+        )
     return 0
 
 
@@ -103,15 +118,19 @@ def note(words: list[str], from_stdin: bool) -> int:
     try:
         _, recipients = messages.note(h.state, sender_of(h, everyone), everyone, text)
     except messages.Throttled as exc:
-        raise UserError(f"not sent: more than {exc.args[0]} items a minute from you "
-                        "(the send_rate setting); wait a little") from None
+        raise UserError(
+            f"not sent: more than {exc.args[0]} items a minute from you "
+            "(the send_rate setting); wait a little"
+        ) from None
     except messages.Repeated as exc:
         print(f"not sent again: you sent exactly this note {ago(exc.ago)}", file=sys.stderr)
         return 0
     live = [s.name for s in recipients if s.live]
-    print(f"note sent to {len(recipients)} session(s)"
-          + (f"; live now: {', '.join(live)}" if live else "; none is live now")
-          + ". Sessions that start in the next 24 hours see it too.")
+    print(
+        f"note sent to {len(recipients)} session(s)"
+        + (f"; live now: {', '.join(live)}" if live else "; none is live now")
+        + ". Sessions that start in the next 24 hours see it too."
+    )
     return 0
 
 
@@ -133,8 +152,10 @@ def _row(name: str, message: dict[str, Any], state: str | None = None) -> dict[s
 def show_inbox(show_all: bool, as_json: bool) -> int:
     h = here()
     if h.session_id is None:
-        raise UserError("an inbox belongs to a session; from a terminal, `huddle log` shows "
-                        "every note and message")
+        raise UserError(
+            "an inbox belongs to a session; from a terminal, `huddle log` shows "
+            "every note and message"
+        )
     now = time.time()
     rows = []
     if show_all:
@@ -163,8 +184,10 @@ def _line(row: dict[str, Any]) -> str:
         what = "urgent " + what
     reply = f" re {row['reply_to']}" if row.get("reply_to") else ""
     to = f" -> {row['to']}" if row.get("to") and row["kind"] != "note" else ""
-    return (f"[{row['at']}] {what}{reply} from {clean(str(row['from']), 40)}{to}: "
-            f"{clean(str(row['text']), 100000)}")
+    return (
+        f"[{row['at']}] {what}{reply} from {clean(str(row['from']), 40)}{to}: "
+        f"{clean(str(row['text']), 100000)}"
+    )
 
 
 def sent(as_json: bool) -> int:
@@ -181,8 +204,9 @@ def sent(as_json: bool) -> int:
         row = _row(name, message)
         row["recipients"] = len(targets)
         row["delivered"] = sum(1 for t in times if t is not None)
-        row["delivered_at"] = iso(max(t for t in times if t is not None)) if row["delivered"] \
-            else None
+        row["delivered_at"] = (
+            iso(max(t for t in times if t is not None)) if row["delivered"] else None
+        )
         rows.append(row)
     if as_json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))

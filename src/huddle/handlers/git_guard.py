@@ -34,8 +34,10 @@ def check(context: Context) -> dict[str, Any] | None:
         named = "; ".join(f"session {peer(record, main)}" for record in peers[:SHOWN])
         if len(peers) > SHOWN:
             named += f"; and {len(peers) - SHOWN} more (`huddle sessions`)"
-        who = "Another live Claude Code session works" if len(peers) == 1 else (
-            f"{len(peers)} other live Claude Code sessions work"
+        who = (
+            "Another live Claude Code session works"
+            if len(peers) == 1
+            else (f"{len(peers)} other live Claude Code sessions work")
         )
         notes.append(
             f"huddle: `{action.command}` {action.effect}. {who} in that worktree: {named}."
@@ -47,7 +49,7 @@ def check(context: Context) -> dict[str, Any] | None:
     if mode == "deny":
         text = "\n".join(notes) + (
             " The command was not run (this repository's git_guard setting is deny). Agree with"
-            " the other session first (`huddle send NAME \"...\"`)."
+            ' the other session first (`huddle send NAME "..."`).'
         )
         return decision(True, text)
     text = "\n".join(notes) + " Check with the other session before doing this again."

@@ -75,7 +75,8 @@ def add_touched(context: Context, keys: list[str], limit: int) -> dict[str, Any]
     def change(record: dict[str, Any]) -> None:
         files = record.get("files")
         kept = [
-            f for f in (files if isinstance(files, list) else [])
+            f
+            for f in (files if isinstance(files, list) else [])
             if isinstance(f, dict) and f.get("path") not in keys
         ]
         record["files"] = ([{"path": k, "at": context.now} for k in keys] + kept)[:limit]

@@ -29,7 +29,8 @@ def handle(context: Context) -> dict[str, Any] | None:
         return None  # never registered here: nothing to end
     files = record.get("files")
     keys = [
-        f["path"] for f in (files if isinstance(files, list) else [])
+        f["path"]
+        for f in (files if isinstance(files, list) else [])
         if isinstance(f, dict) and isinstance(f.get("path"), str)
     ]
     leases.release(context.state, keys, context.session_id)

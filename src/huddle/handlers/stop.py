@@ -58,9 +58,7 @@ def record_bash_changes(context: Context) -> None:
     settings = config.load(context.state)
     keys = []
     for name in changed:
-        target = relpath.resolve(
-            context.location, os.path.join(context.location.worktree, name)
-        )
+        target = relpath.resolve(context.location, os.path.join(context.location.worktree, name))
         if target is not None and not _edited_by_a_peer(context, target.key, settings):
             keys.append(target.key)
     if not keys:
