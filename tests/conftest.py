@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+
+from tests.helpers import StandIn, add_worktree  # noqa: E402 - needs src on the path first
 
 
 @pytest.fixture(autouse=True)
@@ -37,3 +39,39 @@ def _isolated_home(
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     yield
+
+
+@pytest.fixture(scope="session")
+def fast_path(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A PATH whose `python3` (what the hook launcher runs) is this interpreter, not a
+    version-manager shim, and whose `huddle` is the plugin's bin/huddle."""
+    folder = tmp_path_factory.mktemp("fastbin")
+    (folder / "python3").symlink_to(os.path.realpath(sys.executable))
+    (folder / "huddle").symlink_to(ROOT / "bin" / "huddle")
+    return f"{folder}{os.pathsep}{os.environ['PATH']}"
+
+
+@pytest.fixture
+def spawn() -> Iterator[Callable[[], StandIn]]:
+    """Make stand-ins for Claude Code processes; all are killed after the test."""
+    made: list[StandIn] = []
+
+    def make() -> StandIn:
+        made.append(StandIn())
+        return made[-1]
+
+    yield make
+    for proc in made:
+        proc.kill()
+
+
+@pytest.fixture
+def state(repo: Path) -> Path:
+    """The state directory of the test's `repo` fixture."""
+    return repo / ".claude" / "sessions"
+
+
+@pytest.fixture
+def linked(repo: Path, tmp_path: Path) -> Path:
+    """A linked worktree of the test's `repo` fixture, on branch ui/fixes."""
+    return add_worktree(repo, tmp_path / "shop-ui", "ui/fixes")

@@ -8,8 +8,6 @@ the defaults) and never hides the marker the shell launcher looks for.
 from __future__ import annotations
 
 import json
-import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,13 +25,6 @@ DEFAULTS = {
     "history_days": 7,
     "send_rate": 20,
 }
-
-
-@pytest.fixture(scope="module")
-def fast_path(tmp_path_factory: pytest.TempPathFactory) -> str:
-    folder = tmp_path_factory.mktemp("fastbin")
-    (folder / "python3").symlink_to(os.path.realpath(sys.executable))
-    return f"{folder}{os.pathsep}{os.environ['PATH']}"
 
 
 @pytest.fixture

@@ -101,13 +101,6 @@ def _deadline() -> Iterator[None]:
     signal.signal(signal.SIGALRM, previous)
 
 
-@pytest.fixture(scope="module")
-def fast_path(tmp_path_factory: pytest.TempPathFactory) -> str:
-    folder = tmp_path_factory.mktemp("fastbin")
-    (folder / "python3").symlink_to(os.path.realpath(sys.executable))
-    return f"{folder}{os.pathsep}{os.environ['PATH']}"
-
-
 @pytest.fixture
 def plugin(tmp_path: Path, fast_path: str) -> Iterator[Plugin]:
     plugin = Plugin(tmp_path / "data", env={"PATH": fast_path})
@@ -120,11 +113,6 @@ def repo(tmp_path: Path, plugin: Plugin) -> Path:
     repo = make_repo(tmp_path / "shop")
     plugin.cli("enable", cwd=repo, check=True)
     return repo
-
-
-@pytest.fixture
-def state(repo: Path) -> Path:
-    return repo / ".claude" / "sessions"
 
 
 class Recipient:

@@ -24,7 +24,6 @@ from tests.helpers import (
     Plugin,
     Session,
     StandIn,
-    add_worktree,
     denial,
     git,
     lease_folder,
@@ -38,33 +37,12 @@ LONG_AGO = 1_000_000_000.0  # 2001
 # --- plumbing -------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def fast_path(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A PATH whose `python3` (what the hook launcher runs) is this interpreter, not a shim."""
-    folder = tmp_path_factory.mktemp("fastbin")
-    (folder / "python3").symlink_to(os.path.realpath(sys.executable))
-    return f"{folder}{os.pathsep}{os.environ['PATH']}"
-
-
 @pytest.fixture
 def plugin(tmp_path: Path, fast_path: str) -> Iterator[Plugin]:
     plugin = Plugin(tmp_path / "data", env={"PATH": fast_path})
     yield plugin
     # A hook that crashed also prints nothing: "no warning" must never mean "it failed".
     assert "failed" not in plugin.log_text(), plugin.log_text()
-
-
-@pytest.fixture
-def spawn() -> Iterator[Callable[[], StandIn]]:
-    made: list[StandIn] = []
-
-    def make() -> StandIn:
-        made.append(StandIn())
-        return made[-1]
-
-    yield make
-    for proc in made:
-        proc.kill()
 
 
 def forget_warnings(state: Path) -> None:
@@ -80,16 +58,6 @@ def repo(tmp_path: Path, plugin: Plugin) -> Path:
     git(repo, "commit", "-q", "-m", "app")
     plugin.cli("enable", cwd=repo, check=True)
     return repo
-
-
-@pytest.fixture
-def state(repo: Path) -> Path:
-    return repo / ".claude" / "sessions"
-
-
-@pytest.fixture
-def linked(repo: Path, tmp_path: Path) -> Path:
-    return add_worktree(repo, tmp_path / "shop-ui", "ui/fixes")
 
 
 @pytest.fixture

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,14 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import Plugin, Session, StandIn, add_worktree, denial, git, make_repo
-
-
-@pytest.fixture(scope="module")
-def fast_path(tmp_path_factory: pytest.TempPathFactory) -> str:
-    folder = tmp_path_factory.mktemp("fastbin")
-    (folder / "python3").symlink_to(os.path.realpath(sys.executable))
-    return f"{folder}{os.pathsep}{os.environ['PATH']}"
+from tests.helpers import Plugin, Session, StandIn, denial, git, make_repo
 
 
 @pytest.fixture
@@ -46,16 +37,6 @@ def repo(tmp_path: Path, plugin: Plugin) -> Path:
     git(repo, "commit", "-q", "-m", "files")
     plugin.cli("enable", cwd=repo, check=True)
     return repo
-
-
-@pytest.fixture
-def state(repo: Path) -> Path:
-    return repo / ".claude" / "sessions"
-
-
-@pytest.fixture
-def linked(repo: Path, tmp_path: Path) -> Path:
-    return add_worktree(repo, tmp_path / "shop-ui", "ui/fixes")
 
 
 @pytest.fixture

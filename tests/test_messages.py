@@ -14,7 +14,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -65,15 +64,6 @@ def _deadline() -> Iterator[None]:
     signal.signal(signal.SIGALRM, previous)
 
 
-@pytest.fixture(scope="module")
-def fast_path(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A PATH whose `python3` is this interpreter and whose `huddle` is bin/huddle."""
-    folder = tmp_path_factory.mktemp("fastbin")
-    (folder / "python3").symlink_to(os.path.realpath(sys.executable))
-    (folder / "huddle").symlink_to(ROOT / "bin" / "huddle")
-    return f"{folder}{os.pathsep}{os.environ['PATH']}"
-
-
 @pytest.fixture
 def plugin(tmp_path: Path, fast_path: str) -> Iterator[Plugin]:
     plugin = Plugin(tmp_path / "data", env={"PATH": fast_path})
@@ -84,33 +74,10 @@ def plugin(tmp_path: Path, fast_path: str) -> Iterator[Plugin]:
 
 
 @pytest.fixture
-def spawn() -> Iterator[Callable[[], StandIn]]:
-    made: list[StandIn] = []
-
-    def make() -> StandIn:
-        made.append(StandIn())
-        return made[-1]
-
-    yield make
-    for proc in made:
-        proc.kill()
-
-
-@pytest.fixture
 def repo(tmp_path: Path, plugin: Plugin) -> Path:
     repo = make_repo(tmp_path / "shop")
     plugin.cli("enable", cwd=repo, check=True)
     return repo
-
-
-@pytest.fixture
-def state(repo: Path) -> Path:
-    return repo / ".claude" / "sessions"
-
-
-@pytest.fixture
-def linked(repo: Path, tmp_path: Path) -> Path:
-    return add_worktree(repo, tmp_path / "shop-ui", "ui/fixes")
 
 
 @pytest.fixture
