@@ -155,19 +155,29 @@ def note(
     return message, recipients
 
 
-def notice(state: str, sender: Sender, to_session: str, to_name: str, text: str) -> None:
-    """A message huddle sends on someone's behalf (a broken lock): never throttled."""
+def notice(
+    state: str,
+    sender: Sender,
+    to_session: str,
+    to_name: str,
+    text: str,
+    *,
+    kind: str = "notice",
+    urgent: bool = False,
+) -> None:
+    """A message huddle sends on someone's behalf (a broken lock, a finished `huddle run`):
+    never throttled nor dropped as a repeat."""
     now = time.time()
     message = _message(
         sender,
-        "notice",
+        kind,
         text,
         now,
-        urgent=False,
+        urgent=urgent,
         reply_to=None,
         to_sessions=[to_session],
         to_name=to_name,
     )
-    name = mailbox.name_for(message["id"], now, False)
+    name = mailbox.name_for(message["id"], now, urgent)
     mailbox.deliver_json(state, to_session, name, message)
     history.record(state, name, message)

@@ -1,9 +1,10 @@
 """Edit awareness through the real Claude Code client, with the project's own plugin loaded.
 
 Two live ``claude`` processes (``--plugin-dir`` this repository) share one HOME and one
-repository; each talks to its own MockAPI. Their "model" is scripted with ``TOOL Write/Edit/Bash`` lines; the tests
-assert on the request the model gets right after its tool call (what it was shown), on the files
-on disk, and on what huddle keeps (heartbeats, ``huddle sessions --json``, ``huddle locks``).
+repository; each talks to its own MockAPI. Their "model" is scripted with
+``TOOL Write/Edit/Bash`` lines; the tests assert on the request the model gets right after its
+tool call (what it was shown), on the files on disk, and on what huddle keeps (heartbeats,
+``huddle sessions --json``, ``huddle locks``).
 
 Session A is renamed "alice" first, so that its name, its branch (``main``) and its worktree
 ("main checkout") are three different words in what session B is shown.

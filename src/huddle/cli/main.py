@@ -93,6 +93,8 @@ def parser() -> argparse.ArgumentParser:
     lg.add_argument("--grep", help="only items whose text contains this")
     lg.add_argument("--json", action="store_true")
 
+    _task_parser(verbs)
+
     cf = verbs.add_parser("config", help="show or change this repository's settings")
     cf.add_argument("name", nargs="?")
     cf.add_argument("value", nargs="?")
@@ -101,12 +103,53 @@ def parser() -> argparse.ArgumentParser:
     doc = verbs.add_parser("doctor", help="check the installation and this repository")
     doc.add_argument("--json", action="store_true")
 
+    rn = verbs.add_parser(
+        "run", help="run a command; when it exits, tell this session (and --notify NAME)"
+    )
+    rn.add_argument("--notify", metavar="NAME", help="tell this session too")
+    rn.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND [ARGS...]")
+
     demo = verbs.add_parser("demo", help="play two sessions in a scratch repository")
     demo.add_argument("--keep", action="store_true", help="keep the scratch repository")
 
     h = verbs.add_parser("hook", help="run a hook handler (what hooks.json runs)")
     h.add_argument("event")
     return p
+
+
+def _task_parser(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    tk = verbs.add_parser("task", help="the shared task board (default: list)")
+    steps = tk.add_subparsers(dest="step", metavar="STEP")
+    ta = steps.add_parser("add", help="put a task on the board; prints its id")
+    ta.add_argument("title", nargs="+")
+    ta.add_argument("--detail", default="", help="more about it")
+    tl = steps.add_parser("list", help="open and claimed tasks")
+    tl.add_argument("--json", action="store_true")
+    tl.add_argument("--all", action="store_true", help="done ones too")
+    tc = steps.add_parser("claim", help="take a task (a session does this)")
+    tc.add_argument("id")
+    td = steps.add_parser("done", help="mark a task done and tell the other sessions")
+    td.add_argument("id")
+    td.add_argument("--note", default="", help="what to tell them")
+    td.add_argument("--force", action="store_true", help="even if another session claimed it")
+    tr = steps.add_parser("release", help="put a claimed task back to open")
+    tr.add_argument("id")
+    tr.add_argument("--force", action="store_true", help="even if another session claimed it")
+
+
+def _task(args: argparse.Namespace) -> int:
+    from huddle.cli import tasks_cmd
+
+    if args.step == "add":
+        return tasks_cmd.add(" ".join(args.title), args.detail)
+    if args.step == "claim":
+        return tasks_cmd.claim(args.id)
+    if args.step == "done":
+        return tasks_cmd.done(args.id, args.note, args.force)
+    if args.step == "release":
+        return tasks_cmd.release(args.id, args.force)
+    # `huddle task` alone lists, so `/huddle:task` with no arguments is useful.
+    return tasks_cmd.list_tasks(getattr(args, "json", False), getattr(args, "all", False))
 
 
 def dispatch(args: argparse.Namespace) -> int:
@@ -144,6 +187,8 @@ def dispatch(args: argparse.Namespace) -> int:
         return locks_cmd.list_locks(args.json)
     if verb in ("send", "note", "inbox", "sent", "log"):
         return _messages(args)
+    if verb == "task":
+        return _task(args)
     if verb == "config":
         from huddle.cli import config_cmd
 
@@ -152,6 +197,10 @@ def dispatch(args: argparse.Namespace) -> int:
         from huddle.cli import doctor
 
         return doctor.run(args.json)
+    if verb == "run":
+        from huddle.cli import run_cmd
+
+        return run_cmd.run(args.command, args.notify)
     if verb == "demo":
         from huddle import demo
 

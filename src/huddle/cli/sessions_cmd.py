@@ -11,7 +11,7 @@ from huddle import config, records, sessions
 from huddle.cli.where import here
 from huddle.display import ago, clean, worktree_label
 from huddle.sessions import Session
-from huddle.store import locks
+from huddle.store import locks, tasks
 
 RECENT_FILES = 3
 RECENTLY_LEFT = 3600.0
@@ -30,8 +30,10 @@ def as_json(
     now: float,
     held: dict[str, list[dict[str, Any]]],
     lease_ttl: float,
+    claimed: dict[str, list[dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
     r = session.record
+    mine = _claimed(session, claimed)
     return {
         "session_id": r.session_id,
         "name": r.name,
@@ -46,7 +48,8 @@ def as_json(
         "idle_seconds": round(max(0.0, now - r.last_activity), 1),
         "started_at": iso(r.started_at),
         "ended_at": iso(r.ended_at),
-        "task": r.task,
+        "task": r.task or _claimed_words(mine),
+        "claimed_tasks": [{"id": t["id"], "title": t["title"]} for t in mine],
         "files": [{"path": f.path, "at": iso(f.at)} for f in r.files],
         "leases": [f.path for f in r.files if session.live and now - f.at < lease_ttl],
         "locks": [
@@ -65,13 +68,14 @@ def run(as_json_output: bool, show_all: bool) -> int:
     main = str(h.location.main_worktree)
     shown = everyone if show_all else [s for s in everyone if s.live]
     held = locks_by_holder(h.state, now)
+    claimed = tasks.claimed_by(h.state)
     if as_json_output:
         ttl = config.load(h.state)["lease_ttl"]
-        rows = [as_json(s, main, h.session_id, now, held, ttl) for s in shown]
+        rows = [as_json(s, main, h.session_id, now, held, ttl, claimed) for s in shown]
         print(json.dumps(rows, indent=2))
         return 0
     if shown:
-        print(table(shown, main, h.session_id, now, held))
+        print(table(shown, main, h.session_id, now, held, claimed))
     else:
         print("No live sessions in this repository.")
     if not show_all:
@@ -82,6 +86,17 @@ def run(as_json_output: bool, show_all: bool) -> int:
             )
             print(f"Not live: {words}. `huddle sessions --all` lists them.")
     return 0
+
+
+def _claimed(
+    session: Session, claimed: dict[str, list[dict[str, Any]]] | None
+) -> list[dict[str, Any]]:
+    """The board's tasks this session holds; a session that is not live holds none."""
+    return (claimed or {}).get(session.session_id, []) if session.live else []
+
+
+def _claimed_words(mine: list[dict[str, Any]]) -> str:
+    return "; ".join(f"task {t['id']}: {t['title']}" for t in mine)
 
 
 def locks_by_holder(state: str, now: float) -> dict[str, list[dict[str, Any]]]:
@@ -98,6 +113,7 @@ def table(
     me: str | None,
     now: float,
     held: dict[str, list[dict[str, Any]]],
+    claimed: dict[str, list[dict[str, Any]]] | None = None,
 ) -> str:
     header = ["", "NAME", "BRANCH", "WORKTREE", "STATE", "ACTIVE", "TASK", "FILES"]
     rows = [header]
@@ -115,7 +131,7 @@ def table(
                 clean(worktree_label(r.worktree, main), 40),
                 s.state,
                 ago(now - r.last_activity),
-                clean(r.task, 40) or "-",
+                clean(r.task or _claimed_words(_claimed(s, claimed)), 40) or "-",
                 clean(", ".join(files), 60) or "-",
             ]
         )

@@ -1,0 +1,257 @@
+"""The task board: one file per task, `tasks/<id>.json`, every change under `tasks/.lock`.
+
+A claim is a read-check-write of shared state, so it is done under the folder's filelock: of any
+number of sessions claiming one task at once, exactly one wins. Files are always written whole
+(atomic.write_json), so a reader outside the lock sees the old task or the new one, never half.
+Whether a claimer still counts (its session is live) is the caller's judgement, passed in as
+`counts(session_id)`, as locks.acquire takes it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from huddle.store import atomic
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    import filelock
+
+    Task = dict[str, Any]
+
+FOLDER = "tasks"
+GUARD = ".lock"  # the filelock serialising changes; never removed
+OPEN, CLAIMED, DONE = "open", "claimed", "done"
+STATES = (OPEN, CLAIMED, DONE)
+ID_BYTES = 3  # six hex digits: plenty for one repository's board
+_ID = re.compile(r"^[0-9a-f]{1,32}$")
+LIMIT = 64 * 1024
+
+
+class TaskError(Exception):
+    """A change the board refuses; the message is one line for the user."""
+
+
+class Unknown(TaskError):
+    pass
+
+
+class Taken(TaskError):
+    """Another session that still counts has claimed the task."""
+
+    def __init__(self, task: Task) -> None:
+        super().__init__(f"task {task['id']} is claimed by {task.get('claimed_by_name')!r}")
+        self.task = task
+
+
+class Finished(TaskError):
+    def __init__(self, task: Task) -> None:
+        super().__init__(f"task {task['id']} is already done")
+        self.task = task
+
+
+class NotYours(TaskError):
+    def __init__(self, task: Task) -> None:
+        super().__init__(f"task {task['id']} is not yours")
+        self.task = task
+
+
+class NotClaimed(TaskError):
+    def __init__(self, task: Task) -> None:
+        super().__init__(f"task {task['id']} is not claimed")
+        self.task = task
+
+
+def folder(state: str) -> str:
+    return os.path.join(state, FOLDER)
+
+
+def _path(state: str, task_id: str) -> str:
+    return os.path.join(folder(state), task_id + ".json")
+
+
+def _valid(task: object) -> bool:
+    return (
+        isinstance(task, dict)
+        and isinstance(task.get("id"), str)
+        and bool(_ID.match(task["id"]))
+        and isinstance(task.get("title"), str)
+        and task.get("state") in STATES
+    )
+
+
+def _read(path: str) -> Task | None:
+    try:
+        task = atomic.read_json_object(path, limit=LIMIT)
+    except (OSError, atomic.Corrupt):
+        return None
+    return task if _valid(task) else None
+
+
+def every(state: str) -> list[Task]:
+    """Every readable task, oldest first."""
+    found = []
+    try:
+        entries = list(os.scandir(folder(state)))
+    except OSError:
+        return []
+    for entry in entries:
+        if entry.name.endswith(".json") and not entry.name.startswith("."):
+            task = _read(entry.path)
+            if task is not None and entry.name == task["id"] + ".json":
+                found.append(task)
+    found.sort(key=lambda t: (t.get("created_at") or 0, t["id"]))
+    return found
+
+
+def find(state: str, given: str) -> Task:
+    """The task with id `given`, or the only one whose id starts with it; Unknown otherwise."""
+    key = given.strip().lower()
+    if not _ID.match(key):
+        raise Unknown(f"{given!r} is not a task id (ids look like 3f2a1c; `huddle task list`)")
+    exact = _read(_path(state, key))
+    if exact is not None:
+        return exact
+    found = [t for t in every(state) if t["id"].startswith(key)]
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise Unknown(f"{given!r} could be any of {', '.join(t['id'] for t in found)}")
+    raise Unknown(f"no task {given!r} on the board (`huddle task list --all` shows them all)")
+
+
+def _guard(state: str) -> filelock.FileLock:
+    import filelock
+
+    os.makedirs(folder(state), mode=0o700, exist_ok=True)
+    return filelock.FileLock(os.path.join(folder(state), GUARD), timeout=30)
+
+
+def add(state: str, title: str, detail: str, created_by: str, now: float) -> Task:
+    with _guard(state):
+        while True:
+            task_id = os.urandom(ID_BYTES).hex()
+            if not os.path.exists(_path(state, task_id)):
+                break
+        task: Task = {
+            "id": task_id,
+            "title": title,
+            "detail": detail,
+            "state": OPEN,
+            "created_by": created_by,
+            "created_at": now,
+            "claimed_by": None,
+            "claimed_by_name": None,
+            "claimed_at": None,
+            "done_at": None,
+            "note": "",
+        }
+        atomic.write_json(_path(state, task_id), task)
+    return task
+
+
+def _opened(task: Task) -> Task:
+    return {**task, "state": OPEN, "claimed_by": None, "claimed_by_name": None, "claimed_at": None}
+
+
+def change(state: str, given: str, edit: Callable[[Task], Task]) -> Task:
+    """Read the task, let `edit` return its new value (or raise), write it; all under the lock."""
+    with _guard(state):
+        task = find(state, given)
+        new = edit(task)
+        if new != task:
+            atomic.write_json(_path(state, task["id"]), new)
+    return new
+
+
+def claim(
+    state: str, given: str, holder: str, name: str, now: float, counts: Callable[[str], bool]
+) -> Task:
+    """Claim the task for session `holder`; Taken if another claimer still counts."""
+
+    def edit(task: Task) -> Task:
+        if task["state"] == DONE:
+            raise Finished(task)
+        if task["state"] == CLAIMED:
+            if task.get("claimed_by") == holder:
+                return task
+            if counts(str(task.get("claimed_by"))):
+                raise Taken(task)
+        return {
+            **task,
+            "state": CLAIMED,
+            "claimed_by": holder,
+            "claimed_by_name": name,
+            "claimed_at": now,
+        }
+
+    return change(state, given, edit)
+
+
+def finish(state: str, given: str, by: str | None, note: str, now: float, force: bool) -> Task:
+    """Mark the task done: by its claimer, or by anyone with `force`."""
+
+    def edit(task: Task) -> Task:
+        if task["state"] == DONE:
+            raise Finished(task)
+        if not force:
+            if task["state"] != CLAIMED:
+                raise NotClaimed(task)
+            if task.get("claimed_by") != by:
+                raise NotYours(task)
+        return {**task, "state": DONE, "done_at": now, "note": note}
+
+    return change(state, given, edit)
+
+
+def release(state: str, given: str, by: str | None, force: bool) -> Task:
+    """Put a claimed task back to open: by its claimer, or by anyone with `force`."""
+
+    def edit(task: Task) -> Task:
+        if task["state"] == DONE:
+            raise Finished(task)
+        if task["state"] != CLAIMED:
+            raise NotClaimed(task)
+        if task.get("claimed_by") != by and not force:
+            raise NotYours(task)
+        return _opened(task)
+
+    return change(state, given, edit)
+
+
+def reopen_orphans(state: str, counts: Callable[[str], bool]) -> list[Task]:
+    """Put back to open every task whose claimer no longer counts; the tasks reopened.
+
+    Looked at without the lock first, so the common case (no orphan) writes nothing.
+    """
+    if not any(_orphan(t, counts) for t in every(state)):
+        return []
+    reopened = []
+    with _guard(state):
+        for task in every(state):
+            if _orphan(task, counts):
+                atomic.write_json(_path(state, task["id"]), _opened(task))
+                reopened.append(task)
+    return reopened
+
+
+def _orphan(task: Task, counts: Callable[[str], bool]) -> bool:
+    return task["state"] == CLAIMED and not counts(str(task.get("claimed_by")))
+
+
+def release_all(state: str, holder: str) -> list[Task]:
+    """Put back to open every task `holder` claimed (when it ends); the tasks released."""
+    return reopen_orphans(state, lambda claimer: claimer != holder)
+
+
+def claimed_by(state: str) -> dict[str, list[Task]]:
+    """Claimed tasks by claimer session id (liveness not judged here)."""
+    held: dict[str, list[Task]] = {}
+    for task in every(state):
+        if task["state"] == CLAIMED and isinstance(task.get("claimed_by"), str):
+            held.setdefault(task["claimed_by"], []).append(task)
+    return held
