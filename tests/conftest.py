@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -75,3 +76,24 @@ def state(repo: Path) -> Path:
 def linked(repo: Path, tmp_path: Path) -> Path:
     """A linked worktree of the test's `repo` fixture, on branch ui/fixes."""
     return add_worktree(repo, tmp_path / "shop-ui", "ui/fixes")
+
+
+@pytest.fixture(autouse=True)
+def _deadline(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A timeout on every test (pytest-timeout is not a dependency): SIGALRM fails it. A test
+    module may set LIMIT (seconds); real-client tests have their own, in their conftest."""
+    if request.node.get_closest_marker("realclient") is not None:
+        yield
+        return
+    limit = int(getattr(request.module, "LIMIT", 300))
+
+    def expire(signum: int, frame: object) -> None:
+        raise TimeoutError(f"the test took more than {limit} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(limit)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

@@ -13,6 +13,7 @@ from tests.helpers import Plugin, StandIn, event, make_repo, new_session_id
 pytestmark = pytest.mark.slow
 
 BUILD_WAIT = 300
+LIMIT = 900  # seconds for one test: a venv build downloads packages
 
 
 def _plugin(tmp_path, **env):

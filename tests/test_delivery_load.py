@@ -87,20 +87,6 @@ sys.stderr.write(f"{runs}\n")
 LIMIT = 180
 
 
-@pytest.fixture(autouse=True)
-def _deadline() -> Iterator[None]:
-    """A timeout on every test (pytest-timeout is not a dependency): SIGALRM fails it."""
-
-    def expire(signum: int, frame: object) -> None:
-        raise TimeoutError(f"the test took more than {LIMIT} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(LIMIT)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
-
-
 @pytest.fixture
 def plugin(tmp_path: Path, fast_path: str) -> Iterator[Plugin]:
     plugin = Plugin(tmp_path / "data", env={"PATH": fast_path})

@@ -12,7 +12,6 @@ import getpass
 import json
 import os
 import re
-import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -48,20 +47,6 @@ MORE = re.compile(r"^(\d+) more waiting: /huddle:inbox \(or `huddle inbox`\)\.$"
 
 
 LIMIT = 120
-
-
-@pytest.fixture(autouse=True)
-def _deadline() -> Iterator[None]:
-    """A timeout on every test (pytest-timeout is not a dependency): SIGALRM fails it."""
-
-    def expire(signum: int, frame: object) -> None:
-        raise TimeoutError(f"the test took more than {LIMIT} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(LIMIT)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture

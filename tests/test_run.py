@@ -24,18 +24,6 @@ LIMIT = 60
 BOOM = "echo hi; echo boom >&2; exit 3"
 
 
-@pytest.fixture(autouse=True)
-def _deadline() -> Iterator[None]:
-    def expire(signum: int, frame: object) -> None:
-        raise TimeoutError(f"the test took more than {LIMIT} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(LIMIT)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
-
-
 @pytest.fixture
 def plugin(tmp_path: Path, fast_path: str) -> Iterator[Plugin]:
     plugin = Plugin(tmp_path / "data", env={"PATH": fast_path})
