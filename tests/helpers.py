@@ -317,3 +317,33 @@ def denial(output: dict[str, Any] | None) -> str:
     assert specific["permissionDecision"] == "deny"
     text: str = specific["permissionDecisionReason"]
     return text
+
+
+def race_cli(
+    plugin: Plugin, cwd: Path, racers: list[tuple[str, int, list[str]]]
+) -> list[subprocess.CompletedProcess[str]]:
+    """Run `huddle ARGS` once per (session id, pid, args), all released at one moment: each
+    racer blocks reading a pipe that is closed once every racer has been started."""
+    gate_read, gate_write = os.pipe()
+    children = []
+    try:
+        for sid, pid, args in racers:
+            children.append(
+                subprocess.Popen(
+                    ["sh", "-c", 'read go; exec "$0" "$@"', str(HUDDLE), *args],
+                    stdin=gate_read,
+                    cwd=cwd,
+                    env=plugin.environ(pid, sid),
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+            )
+    finally:
+        os.close(gate_read)
+        os.close(gate_write)  # every racer's `read` returns now
+    done = []
+    for child in children:
+        out, err = child.communicate(timeout=60)
+        done.append(subprocess.CompletedProcess(child.args, child.returncode, out, err))
+    return done

@@ -9,14 +9,13 @@ releases them together, so the contention is real and needs no sleeping.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import HUDDLE, Plugin, StandIn, make_record, make_repo, new_session_id
+from tests.helpers import Plugin, StandIn, make_record, make_repo, new_session_id, race_cli
 
 RACERS = 16
 ROUNDS = 5
@@ -60,29 +59,7 @@ def race(
     plugin: Plugin, repo: Path, racers: list[tuple[str, int, str]]
 ) -> list[subprocess.CompletedProcess[str]]:
     """Run `huddle lock PATTERN` once per (session id, pid, pattern), released at one moment."""
-    gate_read, gate_write = os.pipe()
-    children = []
-    try:
-        for sid, pid, pattern in racers:
-            children.append(
-                subprocess.Popen(
-                    ["sh", "-c", 'read go; exec "$0" lock "$1"', str(HUDDLE), pattern],
-                    stdin=gate_read,
-                    cwd=repo,
-                    env=plugin.environ(pid, sid),
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    text=True,
-                )
-            )
-    finally:
-        os.close(gate_read)
-        os.close(gate_write)  # every racer's `read` returns now
-    done = []
-    for child in children:
-        out, err = child.communicate(timeout=60)
-        done.append(subprocess.CompletedProcess(child.args, child.returncode, out, err))
-    return done
+    return race_cli(plugin, repo, [(sid, pid, ["lock", pattern]) for sid, pid, pattern in racers])
 
 
 def fresh_repo(tmp_path: Path, plugin: Plugin, n: int) -> tuple[Path, Path]:

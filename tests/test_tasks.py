@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 
 from tests.helpers import (
-    HUDDLE,
     Plugin,
     Session,
     StandIn,
@@ -25,6 +24,7 @@ from tests.helpers import (
     make_record,
     make_repo,
     new_session_id,
+    race_cli,
     sample,
 )
 
@@ -256,29 +256,7 @@ def race(
     plugin: Plugin, repo: Path, racers: list[tuple[str, str, int]], task: str
 ) -> list[subprocess.CompletedProcess[str]]:
     """`huddle task claim TASK` once per session, all released at one moment by a pipe."""
-    gate_read, gate_write = os.pipe()
-    children = []
-    try:
-        for sid, _, pid in racers:
-            children.append(
-                subprocess.Popen(
-                    ["sh", "-c", 'read go; exec "$0" task claim "$1"', str(HUDDLE), task],
-                    stdin=gate_read,
-                    cwd=repo,
-                    env=plugin.environ(pid, sid),
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    text=True,
-                )
-            )
-    finally:
-        os.close(gate_read)
-        os.close(gate_write)  # every racer's `read` returns now
-    done = []
-    for child in children:
-        out, err = child.communicate(timeout=60)
-        done.append(subprocess.CompletedProcess(child.args, child.returncode, out, err))
-    return done
+    return race_cli(plugin, repo, [(sid, pid, ["task", "claim", task]) for sid, _, pid in racers])
 
 
 def test_sixteen_sessions_claim_one_task_at_once_and_exactly_one_wins(tmp_path, stand_ins):

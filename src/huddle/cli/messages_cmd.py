@@ -167,15 +167,8 @@ def show_inbox(show_all: bool, as_json: bool) -> int:
         message = mailbox.read_new(h.state, h.session_id, name)
         if message is not None and mailbox.claim(h.state, h.session_id, name, now):
             rows.append(_row(name, message, "new"))
-    if as_json:
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
-        return 0
-    if not rows:
-        print("No new notes or messages." + ("" if show_all else " (--all shows earlier ones)"))
-        return 0
-    for row in rows:
-        print(_line(row))
-    return 0
+    empty = "No new notes or messages." + ("" if show_all else " (--all shows earlier ones)")
+    return _print(rows, as_json, empty)
 
 
 def _line(row: dict[str, Any]) -> str:
@@ -232,12 +225,15 @@ def log(since: str | None, grep: str | None, as_json: bool) -> int:
         if grep and grep.lower() not in str(message.get("text", "")).lower():
             continue
         rows.append(_row(name, message))
+    return _print(rows, as_json, "No notes or messages" + (" match." if grep else " yet."))
+
+
+def _print(rows: list[dict[str, Any]], as_json: bool, empty: str) -> int:
     if as_json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
-        return 0
-    if not rows:
-        print("No notes or messages" + (" match." if grep else " yet."))
-        return 0
-    for row in rows:
-        print(_line(row))
+    elif not rows:
+        print(empty)
+    else:
+        for row in rows:
+            print(_line(row))
     return 0

@@ -36,15 +36,21 @@ def days(state: str) -> list[str]:
         return []
 
 
-def items(state: str, since: float = 0.0) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(name, item) of every readable item at or after `since`, oldest first."""
+def _walk(
+    state: str, since: float, marked: str, newest_first: bool
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(name, item) of readable items at or after `since` whose names carry `marked`; only
+    the day folders from `since` on are listed, and only matching files are read."""
     first = day(since) if since > 0 else ""
-    for d in days(state):
+    folders = days(state)
+    for d in reversed(folders) if newest_first else folders:
         if d < first:
+            if newest_first:
+                return
             continue
         folder = os.path.join(state, FOLDER, d)
         try:
-            names = sorted(n for n in os.listdir(folder) if n.endswith(".json"))
+            names = sorted((n for n in os.listdir(folder) if marked in n), reverse=newest_first)
         except OSError:
             continue
         for name in names:
@@ -57,29 +63,19 @@ def items(state: str, since: float = 0.0) -> Iterator[tuple[str, dict[str, Any]]
                 yield name, item
 
 
+def items(state: str, since: float = 0.0) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(name, item) of every readable item at or after `since`, oldest first."""
+    return _walk(state, since, ".json", newest_first=False)
+
+
 def newest(state: str, since: float, marked: str, count: int) -> list[dict[str, Any]]:
-    """Up to `count` items whose names carry `marked`, newest first, from `since` on; only
-    those files are read, so it costs the same however long the history is."""
+    """Up to `count` items whose names carry `marked`, newest first, from `since` on; it
+    reads only what it returns, so it costs the same however long the history is."""
     found: list[dict[str, Any]] = []
-    first = day(since)
-    for d in reversed(days(state)):
-        if d < first or len(found) >= count:
+    for _, item in _walk(state, since, marked, newest_first=True):
+        found.append(item)
+        if len(found) >= count:
             break
-        folder = os.path.join(state, FOLDER, d)
-        try:
-            names = sorted((n for n in os.listdir(folder) if marked in n), reverse=True)
-        except OSError:
-            continue
-        for name in names:
-            try:
-                item = atomic.read_json_object(os.path.join(folder, name), limit=1 << 20)
-            except (OSError, atomic.Corrupt):
-                continue
-            at = item.get("at")
-            if isinstance(at, (int, float)) and at >= since:
-                found.append(item)
-                if len(found) >= count:
-                    break
     return found
 
 
