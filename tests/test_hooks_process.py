@@ -545,7 +545,12 @@ def test_digest_leaves_out_dead_and_ended_peers(tmp_path, plugin):
         assert "1 other Claude Code session is live" in text
 
         p_live.kill()
-        # Only dead and ended peers left: the session is alone again and is told nothing.
+        # Only dead and ended peers left. The session is told once that "main-3" died (it saw
+        # that one live), and then, alone again, nothing.
+        text = digest(fire(plugin, "SessionStart-resume", me, repo, p_me.pid))
+        assert text is not None and "other Claude Code session" not in text
+        [item] = [x for x in text.splitlines() if x.startswith("- ")]
+        assert 'session \\"main-3\\" (branch main) ended unexpectedly' in item, item
         assert fire(plugin, "SessionStart-resume", me, repo, p_me.pid) is None
 
 

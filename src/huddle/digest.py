@@ -24,7 +24,11 @@ def peer_line(session: Session, main_worktree: str, now: float) -> str:
 
 
 def startup(
-    peers: Sequence[Session], me: Heartbeat | None, main_worktree: str, now: float
+    peers: Sequence[Session],
+    me: Heartbeat | None,
+    main_worktree: str,
+    now: float,
+    budget: int = BUDGET,
 ) -> str | None:
     """The digest of live peers, or None when the session is alone."""
     if not peers:
@@ -43,7 +47,7 @@ def startup(
         line = peer_line(session, main_worktree, now)
         rest = count - index
         more = f"- and {rest} more (run `huddle sessions`)"
-        if used + len(line) + 1 + len(more) + 1 > BUDGET and rest > 1 or used + len(line) > BUDGET:
+        if used + len(line) + 1 + len(more) + 1 > budget and rest > 1 or used + len(line) > budget:
             lines.append(more)
             break
         lines.append(line)

@@ -128,7 +128,27 @@ def send(
     data = json.dumps(message, ensure_ascii=False).encode("utf-8")
     mailbox.deliver(state, to.session_id, name, data)
     history.record(state, name, message)
+    if sender.session_id:
+        _remember_contact(state, sender.session_id, to.session_id)
     return message
+
+
+CONTACTS_KEPT = 32
+
+
+def _remember_contact(state: str, sender: str, recipient: str) -> None:
+    """Note in the sender's record whom it wrote to: they hear of it when it leaves."""
+    from huddle.store import heartbeats
+
+    def change(record: dict[str, Any]) -> None:
+        known = record.get("contacts")
+        known = [c for c in known if isinstance(c, str)] if isinstance(known, list) else []
+        record["contacts"] = ([recipient] + [c for c in known if c != recipient])[:CONTACTS_KEPT]
+
+    try:
+        heartbeats.update(state, sender, change)
+    except (FileNotFoundError, atomic.Corrupt):
+        pass  # a sender with no record here (an id from elsewhere): nobody to tell later
 
 
 def note(

@@ -19,7 +19,10 @@ RECORD_VERSION = 1
 STATE_WORKING = "working"
 STATE_IDLE = "idle"
 STATE_ENDED = "ended"
-STATE_GONE = "gone"  # never stored: a record whose process died without SessionEnd
+STATE_GONE = "gone"  # a process that died without SessionEnd; stored once a peer notices it
+
+END_CLEAR = "clear"  # end_reason of a session that /clear replaced in the same process
+END_CRASHED = "crashed"  # end_reason of a gone session
 
 
 # Read by pydantic in `validate`: times must be finite numbers there too, as `load` requires.
@@ -50,6 +53,9 @@ class Heartbeat:
     task: str = ""
     files: List[TouchedFile] = field(default_factory=list)  # noqa: UP006
     ended_at: Optional[float] = None  # noqa: UP045
+    end_reason: Optional[str] = None  # noqa: UP045 - END_CLEAR, END_CRASHED or SessionEnd's
+    context_since: Optional[float] = None  # noqa: UP045 - the last compaction or /clear
+    contacts: List[str] = field(default_factory=list)  # noqa: UP006 - sessions it wrote to
     version: int = RECORD_VERSION
 
     __pydantic_config__ = _PYDANTIC_CONFIG

@@ -32,8 +32,8 @@ class Session:
 
 
 def judge(record: Heartbeat, now: float) -> Session:
-    if record.state == STATE_ENDED:
-        return Session(record, False, STATE_ENDED)
+    if record.state in (STATE_ENDED, STATE_GONE):
+        return Session(record, False, record.state)
     live = liveness.is_live(record.to_json(), now)
     return Session(record, live, record.state if live else STATE_GONE)
 
@@ -101,6 +101,8 @@ def register(
         state=STATE_IDLE,
         task=previous.task if previous else "",
         files=previous.files if previous else [],
+        context_since=previous.context_since if previous else None,
+        contacts=previous.contacts if previous else [],
     )
     heartbeats.write(state, record)
     return record

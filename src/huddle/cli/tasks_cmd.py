@@ -38,8 +38,11 @@ def add(title: str, detail: str) -> int:
     title = clean(title.strip(), TITLE_LIMIT)
     if not title:
         raise UserError('say what: huddle task add "fix the login form" [--detail TEXT]')
-    _, name = holder_of(h)
-    task = tasks.add(h.state, title, clean(detail.strip(), DETAIL_LIMIT), name, time.time())
+    holder, name = holder_of(h)
+    creator = None if holder.startswith("user:") else holder
+    task = tasks.add(
+        h.state, title, clean(detail.strip(), DETAIL_LIMIT), name, time.time(), creator
+    )
     print(task["id"])
     return 0
 

@@ -1,12 +1,15 @@
-"""SessionEnd: mark the record ended and give back the session's leases and locks.
+"""SessionEnd: mark the record ended, give back everything the session held, and tell the
+peers it worked with that it left.
 
 Claude Code gives all SessionEnd hooks 1.5 s together, so this touches only the session's own
-record, its own leases (named in that record) and the lock folder.
+record, its own leases (named in that record), the lock and task folders and the inboxes of
+the few peers it tells. After /clear (reason "clear") the process goes on as a new session
+that takes everything over (lineage.py), so nothing is given back and nobody is told.
 """
 
 from __future__ import annotations
 
-from huddle.store import atomic, heartbeats, leases, locks
+from huddle.store import atomic, heartbeats
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -15,24 +18,26 @@ if TYPE_CHECKING:
     from huddle.context import Context
 
 ENDED = "ended"  # records.STATE_ENDED
+CLEAR = "clear"
 
 
 def handle(context: Context) -> dict[str, Any] | None:
+    reason = context.event.reason
+
     def end(record: dict[str, Any]) -> None:
         record["state"] = ENDED
         record["ended_at"] = context.now
         record["last_activity"] = context.now
+        record["end_reason"] = reason or None
 
     try:
         record = heartbeats.update(context.state, context.session_id, end)
     except (FileNotFoundError, atomic.Corrupt):
         return None  # never registered here: nothing to end
-    files = record.get("files")
-    keys = [
-        f["path"]
-        for f in (files if isinstance(files, list) else [])
-        if isinstance(f, dict) and isinstance(f.get("path"), str)
-    ]
-    leases.release(context.state, keys, context.session_id)
-    locks.release_all(context.state, context.session_id)
+    if reason == CLEAR:
+        return None
+    from huddle import departures
+
+    held = departures.release(context.state, record)
+    departures.announce_end(context.state, record, held, context.now)
     return None

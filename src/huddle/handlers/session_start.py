@@ -1,10 +1,14 @@
-"""SessionStart: write the heartbeat, tidy old records, and tell the session who else is here."""
+"""SessionStart: write the heartbeat, tidy old records, and tell the session who else is here.
+
+After compaction, resume, /clear or a fork the session is also told its own coordination state
+(restore.py); after /clear it first takes over what the session it replaced held (lineage.py).
+"""
 
 from __future__ import annotations
 
 import os
 
-from huddle import bootstrap, digest, inbox, log, sessions
+from huddle import bootstrap, departures, digest, inbox, log, restore, sessions
 from huddle.handlers import own, stop
 from huddle.handlers.output import additional_context
 
@@ -13,12 +17,14 @@ if TYPE_CHECKING:
     from typing import Any
 
     from huddle.context import Context
+    from huddle.records import Heartbeat
 
 
 def handle(context: Context) -> dict[str, Any] | None:
     bootstrap.start_if_needed()
     bootstrap.remember_interpreter()
     share_data_dir()
+    departures.look_for_crashes(context.state, context.session_id, context.now)
     everyone = sessions.load_all(context.state, context.now)
     peers = [s for s in everyone if s.live and s.session_id != context.session_id]
     try:
@@ -30,14 +36,85 @@ def handle(context: Context) -> dict[str, Any] | None:
     else:
         sessions.sweep(context.state, everyone, context.now)
         stop.take_baseline(context)
-    parts = [digest.startup(peers, me, context.location.main_worktree, context.now)]
-    if context.event.source in ("startup", "") and me is not None:
-        parts.append(digest.recent_notes(context.state, context.session_id, context.now))
-    # Whatever waits for a resumed session shares one injection's budget with the rest.
+    source = context.event.source
+    main = context.location.main_worktree
+    if me is not None and source in restore.SOURCES:
+        own_state = restored(context, me, source, alone=not peers)
+        room = restore.BUDGET - len(own_state or "") - 2
+        parts = [own_state, digest.startup(peers, None, main, context.now, budget=room)]
+    else:
+        parts = [digest.startup(peers, me, main, context.now)]
+        if source in ("startup", "") and me is not None:
+            parts.append(digest.recent_notes(context.state, context.session_id, context.now))
+    # Whatever waits for the session shares one injection's budget with the rest.
     room = inbox.BUDGET - sum(len(p) for p in parts if p)
     parts.append(inbox.show_waiting(context.state, context.session_id, context.now, budget=room))
     text = "\n\n".join(p for p in parts if p)
     return additional_context("SessionStart", text) if text else None
+
+
+def restored(context: Context, me: Heartbeat, source: str, alone: bool) -> str | None:
+    """The session's own state after compaction, resume, /clear or a fork."""
+    from huddle import config, lineage
+    from huddle.store import heartbeats
+
+    state, now = context.state, context.now
+    pid = sessions.current_pid()
+    since: float | None = None
+    inboxes: tuple[str, ...] = (me.session_id,)
+    origin = None
+    if source == "compact":
+        since = me.context_since or me.started_at
+    elif source == "clear":
+        old = lineage.predecessor(state, me.session_id, pid, now)
+        if old is not None:
+            take_over(context, me, old)
+            since = old.get("context_since") or old.get("started_at")
+            inboxes = (old["session_id"], me.session_id)
+    elif source == "fork":
+        parent = lineage.fork_parent(state, me.session_id, pid)
+        if parent is not None:
+            origin = lineage.fork_origin_lines(state, parent, now)
+    record = heartbeats.read_raw(state, me.session_id)
+    text = restore.digest(
+        state,
+        record,
+        source,
+        now,
+        lease_ttl=config.load(state)["lease_ttl"],
+        since=since if isinstance(since, (int, float)) else None,
+        inboxes=inboxes,
+        origin=origin,
+        alone=alone,
+    )
+    if source in ("compact", "clear"):
+
+        def mark(data: dict[str, Any]) -> None:
+            data["context_since"] = now
+
+        own.update(context, mark)
+    return text
+
+
+def take_over(context: Context, me: Heartbeat, old: dict[str, Any]) -> None:
+    """After /clear: the new session gets the old one's name, task summary, files and holdings."""
+    from huddle import lineage
+    from huddle.store import names
+
+    name = old.get("name")
+    if isinstance(name, str) and name != me.name:
+        try:
+            sessions.rename(context.state, me, name, context.now)
+        except (names.NameTaken, ValueError):
+            pass  # a live session took the name meanwhile: keep the new one
+
+    def inherit(data: dict[str, Any]) -> None:
+        for key in ("task", "files", "contacts"):
+            if old.get(key) and not data.get(key):
+                data[key] = old[key]
+
+    record = own.update(context, inherit)
+    lineage.take_over(context.state, old, record, context.now)
 
 
 def share_data_dir() -> None:

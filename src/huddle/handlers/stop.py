@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+from huddle import departures
 from huddle.handlers import own
 
 TYPE_CHECKING = False
@@ -24,6 +25,7 @@ TURNS = "turns"
 def handle(context: Context) -> dict[str, Any] | None:
     own.set_state(context, IDLE)
     record_bash_changes(context)
+    departures.look_for_crashes(context.state, context.session_id, context.now)
     return None
 
 

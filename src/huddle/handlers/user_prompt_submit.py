@@ -3,6 +3,7 @@ shown, each once."""
 
 from __future__ import annotations
 
+from huddle import departures
 from huddle.handlers import own
 from huddle.store import mailbox
 
@@ -17,6 +18,7 @@ WORKING = "working"  # records.STATE_WORKING, without importing the schema on th
 
 def handle(context: Context) -> dict[str, Any] | None:
     own.set_state(context, WORKING)
+    departures.look_for_crashes(context.state, context.session_id, context.now)
     if not mailbox.waiting(context.state, context.session_id):
         return None
     from huddle import inbox

@@ -149,6 +149,20 @@ def scan(
             yield Unreadable(session_id, str(exc))
 
 
+def scan_raw(state: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
+    """Every readable record as stored, for hooks: nothing is parsed beyond JSON."""
+    try:
+        names = os.listdir(state)
+    except OSError:
+        return
+    for name in names:
+        if name.endswith(SUFFIX) and is_session_id(name[: -len(SUFFIX)]):
+            try:
+                yield read_raw(state, name[: -len(SUFFIX)])
+            except (OSError, atomic.Corrupt):
+                continue
+
+
 def _mtime(path: str) -> float:
     try:
         return os.stat(path).st_mtime

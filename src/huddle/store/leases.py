@@ -70,6 +70,32 @@ def release(state: str, keys: list[str], session_id: str) -> None:
             pass
 
 
+def held(state: str, keys: list[str], session_id: str) -> list[str]:
+    """Which of `keys` the session still has a lease file on (expired or not)."""
+    return [
+        key
+        for key in keys
+        if os.path.exists(os.path.join(state, FOLDER, encode(key), session_id + ".json"))
+    ]
+
+
+def others(state: str, key: str, session_id: str) -> list[str]:
+    """Ids of the other sessions with a lease file on `key`."""
+    try:
+        names = os.listdir(os.path.join(state, FOLDER, encode(key)))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    found = [n[:-5] for n in names if n.endswith(".json") and is_session_id(n[:-5])]
+    return [other for other in found if other != session_id]
+
+
+def transfer(state: str, keys: list[str], old: str, new: str, worktree: str, now: float) -> None:
+    """Give `old`'s leases on `keys` to `new` (a session /clear replaced)."""
+    for key in held(state, keys, old):
+        take(state, key, new, worktree, now)
+        release(state, [key], old)
+
+
 def sweep(state: str, now: float, older_than: float) -> int:
     """Remove leases older than `older_than` seconds, and folders left empty."""
     removed = 0

@@ -145,3 +145,21 @@ def release_all(state: str, holder: str) -> list[dict[str, Any]]:
     for lock in removed:
         _remove(state, lock)
     return removed
+
+
+def held_by(state: str, holder: str) -> list[dict[str, Any]]:
+    return [lock for lock in every(state) if lock.get("holder") == holder]
+
+
+def transfer(state: str, old: str, new: str, name: str) -> list[dict[str, Any]]:
+    """Give `old`'s locks to `new` (a session /clear replaced in the same process)."""
+    import filelock
+
+    folder = os.path.join(state, FOLDER)
+    moved = []
+    with filelock.FileLock(os.path.join(folder, GUARD), timeout=30):
+        for lock in held_by(state, old):
+            lock = {**lock, "holder": new, "holder_name": name}
+            atomic.write_json(_path(state, lock["pattern"]), lock)
+            moved.append(lock)
+    return moved

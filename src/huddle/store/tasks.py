@@ -131,7 +131,14 @@ def _guard(state: str) -> filelock.FileLock:
     return filelock.FileLock(os.path.join(folder(state), GUARD), timeout=30)
 
 
-def add(state: str, title: str, detail: str, created_by: str, now: float) -> Task:
+def add(
+    state: str,
+    title: str,
+    detail: str,
+    created_by: str,
+    now: float,
+    creator_session: str | None = None,
+) -> Task:
     with _guard(state):
         while True:
             task_id = os.urandom(ID_BYTES).hex()
@@ -143,6 +150,7 @@ def add(state: str, title: str, detail: str, created_by: str, now: float) -> Tas
             "detail": detail,
             "state": OPEN,
             "created_by": created_by,
+            "created_by_session": creator_session,
             "created_at": now,
             "claimed_by": None,
             "claimed_by_name": None,
@@ -255,3 +263,15 @@ def claimed_by(state: str) -> dict[str, list[Task]]:
         if task["state"] == CLAIMED and isinstance(task.get("claimed_by"), str):
             held.setdefault(task["claimed_by"], []).append(task)
     return held
+
+
+def transfer(state: str, old: str, new: str, name: str) -> list[Task]:
+    """Give every task `old` claimed to `new` (a session /clear replaced); the tasks moved."""
+    moved = []
+    with _guard(state):
+        for task in every(state):
+            if task["state"] == CLAIMED and task.get("claimed_by") == old:
+                task = {**task, "claimed_by": new, "claimed_by_name": name}
+                atomic.write_json(_path(state, task["id"]), task)
+                moved.append(task)
+    return moved
