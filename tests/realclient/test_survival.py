@@ -1,0 +1,112 @@
+"""Coordination that survives compaction and crashes, through the real Claude Code client.
+
+Observed with client 2.1.328: ``/compact`` sent as a stream-json user line runs the summary
+request, then SessionStart with ``source: "compact"``; what that hook injects reaches the model
+in the session's next conversation request, after the summary. SIGKILL on the client leaves its
+heartbeat saying idle (no SessionEnd runs): peers find out from its pid and start time.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import add_worktree, make_repo
+
+from .huddle_support import heartbeat, state_dir, wait_heartbeat
+from .mockapi import hook_entries
+from .test_edit_awareness import assert_silent, write
+from .test_messages import huddle_items, run_huddle, turn_hook_entries
+from .test_messages import lab as lab  # the fixture, with its dependency check
+from .test_peers import Lab, bash, started
+
+pytestmark = pytest.mark.realclient
+
+APP = "src/app.py"
+TASK = "fix the login form"
+MESSAGE = "the orders schema changed: re-run the migrations"
+
+
+def compact_context(body: dict) -> str:
+    """What SessionStart (source compact) injected, as found in a request."""
+    texts = [e.text for e in hook_entries(body) if e.event == "SessionStart"]
+    found = [t for t in texts if "restored after compaction" in t]
+    assert len(found) == 1, texts
+    return found[0]
+
+
+def test_compaction_restores_the_lock_the_task_and_the_message(lab: Lab) -> None:
+    repo = make_repo(lab.root / "shop")
+    lab.enable(repo)
+    task_id = run_huddle(lab, repo, "task", "add", TASK).stdout.strip()
+    with lab.session(repo, "a") as a:
+        started(a, repo)
+        claim = f"huddle lock {APP} && huddle task claim {task_id}"
+        assert a.turn(bash(claim, "holding"))["result"] == "holding"
+        record = heartbeat(repo, a.session_id)
+        assert record is not None
+        lock = json.loads((state_dir(repo) / "locks" / "src%2Fapp.py.json").read_text())
+        assert lock["holder"] == a.session_id
+        run_huddle(lab, repo, "send", record["name"], MESSAGE, user="robin")
+        assert list((state_dir(repo) / "mail" / a.session_id / "new").glob("*.json"))
+
+        a.turn("/compact", timeout=90)
+        wait_heartbeat(repo, a.session_id, lambda r: r.get("context_since"), "compacted")
+        before = len(a.api.conversation_requests())
+        assert a.turn("where were we")["result"] == "ok"
+        body = a.api.conversation_requests()[before]
+        text = compact_context(body)
+
+        assert f"- locks you hold (`huddle unlock PATTERN` when done): {APP} (until " in text
+        claimed = f'- tasks you claimed (`huddle task done ID` when finished): {task_id} "{TASK}"'
+        assert claimed in text, text
+        assert f'you are "{record["name"]}" on branch main' in text, text
+        # The message waited unread until the compaction: it is shown there, once, framed.
+        [line] = [x for x in text.splitlines() if json.dumps(MESSAGE) in x]
+        assert 'from "robin"' in line, line
+        assert len(text) < 2500 + 1000, len(text)  # the digest, plus the unread item's frame
+
+        # It was shown once: the following turn carries no huddle item.
+        assert a.turn("carry on")["result"] == "ok"
+        later = a.api.last_conversation_request()
+        assert huddle_items(turn_hook_entries(later), "UserPromptSubmit") == []
+
+
+def test_a_killed_peer_stops_counting_and_its_peers_are_told_once(lab: Lab) -> None:
+    repo = make_repo(lab.root / "shop")
+    worktree = add_worktree(repo, lab.root / "shop-ui", "ui/fixes")
+    lab.enable(repo)
+    (repo / "src").mkdir(exist_ok=True)
+    (repo / APP).write_text("total = 1\n")
+    with lab.session(repo, "a") as a, lab.session(worktree, "b") as b:
+        started(a, repo)
+        started(b, repo)
+        assert a.turn("hello")["result"] == "ok"
+        assert b.turn(bash(f"huddle lock {APP}", "locked"))["result"] == "locked"
+        lock = state_dir(repo) / "locks" / "src%2Fapp.py.json"
+        assert json.loads(lock.read_text())["holder"] == b.session_id
+        wait_heartbeat(repo, b.session_id, lambda r: r["state"] == "idle", "idle")
+        b_name = heartbeat(repo, b.session_id)["name"]  # type: ignore[index]
+
+        b.kill()  # SIGKILL: no SessionEnd
+        assert not b.alive
+        assert heartbeat(repo, b.session_id)["state"] == "idle"  # type: ignore[index]
+
+        assert a.turn(write(repo / APP, "total = 2\n"))["result"] == "wrote"
+        assert (repo / APP).read_text() == "total = 2\n"  # not denied
+        assert_silent(a)  # no deny, no warning about the dead holder's file
+        body = a.api.conversation_requests()[-2]  # the turn's first request: its prompt
+        items = huddle_items(turn_hook_entries(body), "UserPromptSubmit")
+        [item] = items
+        assert f'session \\"{b_name}\\" (branch ui/fixes) ended unexpectedly' in item, item
+        assert f"locks on {APP}" in item, item
+        assert not lock.exists()
+        gone = heartbeat(repo, b.session_id)
+        assert gone is not None and (gone["state"], gone["end_reason"]) == ("gone", "crashed")
+
+        # Told once: the next turn has nothing more.
+        assert a.turn("carry on")["result"] == "ok"
+        later = a.api.last_conversation_request()
+        assert huddle_items(turn_hook_entries(later), "UserPromptSubmit") == []
