@@ -9,7 +9,6 @@ heartbeat saying idle (no SessionEnd runs): peers find out from its pid and star
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
