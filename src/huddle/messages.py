@@ -17,7 +17,7 @@ from typing import Any
 from huddle import config
 from huddle.display import clean
 from huddle.sessions import Session
-from huddle.store import atomic, history, mailbox
+from huddle.store import atomic, guard, history, mailbox
 
 KINDS = ("question", "answer", "request", "fyi", "done")
 STORE_LIMIT = 16000  # characters of a body kept; what the model is shown is capped lower
@@ -56,12 +56,10 @@ def new_id() -> str:
 
 def _check_rate(state: str, sender: Sender, fingerprint: str, now: float) -> None:
     """Refuse a flood, drop a repeat, and remember this send; under the senders' lock."""
-    import filelock
-
     folder = os.path.join(state, SENDERS)
     os.makedirs(folder, mode=0o700, exist_ok=True)
     path = os.path.join(folder, sender.key + ".json")
-    with filelock.FileLock(os.path.join(folder, ".lock"), timeout=30):
+    with guard.exclusive(os.path.join(folder, ".lock")):
         try:
             recent = atomic.read_json_object(path).get("recent", [])
         except (OSError, atomic.Corrupt):

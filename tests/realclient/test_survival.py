@@ -9,12 +9,14 @@ heartbeat saying idle (no SessionEnd runs): peers find out from its pid and star
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from tests.helpers import add_worktree, make_repo
 
-from .huddle_support import heartbeat, state_dir, wait_heartbeat
+from .client import ClaudeSession
+from .huddle_support import PLUGIN_ROOT, heartbeat, state_dir, wait_heartbeat
 from .mockapi import hook_entries
 from .test_edit_awareness import assert_silent, write
 from .test_messages import huddle_items, run_huddle, turn_hook_entries
@@ -109,3 +111,80 @@ def test_a_killed_peer_stops_counting_and_its_peers_are_told_once(lab: Lab) -> N
         assert a.turn("carry on")["result"] == "ok"
         later = a.api.last_conversation_request()
         assert huddle_items(turn_hook_entries(later), "UserPromptSubmit") == []
+
+
+def session_start_text(body: dict, marker: str) -> str:
+    texts = [e.text for e in hook_entries(body) if e.event == "SessionStart"]
+    found = [t for t in texts if marker in t]
+    assert len(found) == 1, texts
+    return found[0]
+
+
+def test_clear_keeps_the_sessions_lock_and_task(lab: Lab) -> None:
+    repo = make_repo(lab.root / "shop")
+    lab.enable(repo)
+    task_id = run_huddle(lab, repo, "task", "add", TASK).stdout.strip()
+    with lab.session(repo, "a") as a:
+        started(a, repo)
+        old = a.session_id
+        claim = f"huddle lock {APP} && huddle task claim {task_id} && huddle doing 'login form'"
+        assert a.turn(bash(claim, "holding"))["result"] == "holding"
+        name = heartbeat(repo, old)["name"]  # type: ignore[index]
+
+        a.turn("/clear")
+        new = wait_heartbeat_of_new_session(repo, old)
+        before = len(a.api.conversation_requests())
+        assert a.turn("where were we")["result"] == "ok"
+        text = session_start_text(a.api.conversation_requests()[before], "restored after /clear")
+        assert f'you are "{name}" on branch main; your task summary: "login form"' in text, text
+        assert f"locks you hold (`huddle unlock PATTERN` when done): {APP}" in text, text
+        assert f'{task_id} "{TASK}"' in text, text
+
+        lock = json.loads((state_dir(repo) / "locks" / "src%2Fapp.py.json").read_text())
+        assert lock["holder"] == new
+        board = json.loads(run_huddle(lab, repo, "task", "list", "--json").stdout)
+        assert [(t["id"], t["state"]) for t in board] == [(task_id, "claimed")]
+        assert heartbeat(repo, new)["name"] == name  # type: ignore[index]
+        assert heartbeat(repo, old)["state"] == "ended"  # type: ignore[index]
+
+
+def wait_heartbeat_of_new_session(repo: Path, old: str) -> str:
+    """The id of the session that /clear started in place of `old`."""
+    from .huddle_support import wait_for
+
+    def probe() -> str | None:
+        for path in state_dir(repo).glob("*.json"):
+            if path.stem != old and path.stem != "huddle":
+                record = json.loads(path.read_text())
+                if record.get("session_id") == path.stem:
+                    return path.stem
+        return None
+
+    return wait_for(probe, "the session after /clear", timeout=30)
+
+
+def test_a_fork_is_told_what_its_live_parent_holds_and_inherits_none_of_it(lab: Lab) -> None:
+    repo = make_repo(lab.root / "shop")
+    lab.enable(repo)
+    task_id = run_huddle(lab, repo, "task", "add", TASK).stdout.strip()
+    with lab.session(repo, "a") as a:
+        started(a, repo)
+        claim = f"huddle lock {APP} && huddle task claim {task_id}"
+        assert a.turn(bash(claim, "holding"))["result"] == "holding"
+        parent = heartbeat(repo, a.session_id)["name"]  # type: ignore[index]
+        fork = ClaudeSession(
+            PLUGIN_ROOT, repo, lab.root / "fork", home=lab.home, env=lab.env(),
+            claude_bin=lab.claude_bin, extra_args=["--resume", a.session_id, "--fork-session"],
+        )
+        with fork:
+            fork.start()
+            assert fork.turn("hello")["result"] == "ok"
+            assert fork.session_id != a.session_id
+            body = fork.api.conversation_requests()[0]
+            text = session_start_text(body, "restored for this fork")
+            assert f'You are a new session forked from session "{parent}"' in text, text
+            assert f"It still holds locks on {APP}; tasks {task_id}" in text, text
+            assert "a fork inherits no locks or tasks" in text, text
+            assert "- you hold no locks, file leases or tasks" in text, text
+            lock = json.loads((state_dir(repo) / "locks" / "src%2Fapp.py.json").read_text())
+            assert lock["holder"] == a.session_id

@@ -2,7 +2,7 @@
 
 `locks/<encoded pattern>.json` for a single file and `locks/globs/<encoded pattern>.json` for a
 glob, so that the edit hook checks one file by name plus the (few) globs, never every lock.
-Taking a lock is a read-check-write of shared state, done under `locks/.lock` (filelock): of
+Taking a lock is a read-check-write of shared state, done under `locks/.lock` (guard.py): of
 any number of sessions racing for overlapping locks, exactly one wins. Globs match whole
 worktree-relative paths with fnmatch, so `*` crosses folders: `src/*.py` covers `src/a/b.py`.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 from huddle.relpath import encode
-from huddle.store import atomic
+from huddle.store import atomic, guard
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 FOLDER = "locks"
 GLOBS = "globs"
-GUARD = ".lock"  # the filelock serialising acquisitions; never removed
+GUARD = ".lock"  # the lock file serialising acquisitions; never removed
 GLOB_CHARS = "*?["
 
 
@@ -107,11 +107,9 @@ def acquire(
     `counts(existing)` says whether an existing lock still counts (unexpired, holder live); one
     that does not is removed on the way. The caller's own lock on the same pattern is renewed.
     """
-    import filelock
-
     folder = os.path.join(state, FOLDER)
     os.makedirs(os.path.join(folder, GLOBS), mode=0o700, exist_ok=True)
-    with filelock.FileLock(os.path.join(folder, GUARD), timeout=30):
+    with guard.exclusive(os.path.join(folder, GUARD)):
         for existing in every(state):
             if not counts(existing):
                 _remove(state, existing)
@@ -153,11 +151,9 @@ def held_by(state: str, holder: str) -> list[dict[str, Any]]:
 
 def transfer(state: str, old: str, new: str, name: str) -> list[dict[str, Any]]:
     """Give `old`'s locks to `new` (a session /clear replaced in the same process)."""
-    import filelock
-
     folder = os.path.join(state, FOLDER)
     moved = []
-    with filelock.FileLock(os.path.join(folder, GUARD), timeout=30):
+    with guard.exclusive(os.path.join(folder, GUARD)):
         for lock in held_by(state, old):
             lock = {**lock, "holder": new, "holder_name": name}
             atomic.write_json(_path(state, lock["pattern"]), lock)

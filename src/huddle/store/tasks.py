@@ -1,8 +1,9 @@
 """The task board: one file per task, `tasks/<id>.json`, every change under `tasks/.lock`.
 
-A claim is a read-check-write of shared state, so it is done under the folder's filelock: of any
-number of sessions claiming one task at once, exactly one wins. Files are always written whole
-(atomic.write_json), so a reader outside the lock sees the old task or the new one, never half.
+A claim is a read-check-write of shared state, so it is done under the folder's lock
+(guard.py): of any number of sessions claiming one task at once, exactly one wins. Files are
+always written whole (atomic.write_json), so a reader outside the lock sees the old task or the
+new one, never half.
 Whether a claimer still counts (its session is live) is the caller's judgement, passed in as
 `counts(session_id)`, as locks.acquire takes it.
 """
@@ -12,19 +13,18 @@ from __future__ import annotations
 import os
 import re
 
-from huddle.store import atomic
+from huddle.store import atomic, guard
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from contextlib import AbstractContextManager
     from typing import Any
-
-    import filelock
 
     Task = dict[str, Any]
 
 FOLDER = "tasks"
-GUARD = ".lock"  # the filelock serialising changes; never removed
+GUARD = ".lock"  # the lock file serialising changes; never removed
 OPEN, CLAIMED, DONE = "open", "claimed", "done"
 STATES = (OPEN, CLAIMED, DONE)
 ID_BYTES = 3  # six hex digits: plenty for one repository's board
@@ -124,11 +124,9 @@ def find(state: str, given: str) -> Task:
     raise Unknown(f"no task {given!r} on the board (`huddle task list --all` shows them all)")
 
 
-def _guard(state: str) -> filelock.FileLock:
-    import filelock
-
+def _guard(state: str) -> AbstractContextManager[None]:
     os.makedirs(folder(state), mode=0o700, exist_ok=True)
-    return filelock.FileLock(os.path.join(folder(state), GUARD), timeout=30)
+    return guard.exclusive(os.path.join(folder(state), GUARD))
 
 
 def add(
