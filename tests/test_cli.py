@@ -6,6 +6,8 @@ import json
 import os
 import stat
 
+import pytest
+
 from tests.helpers import Plugin, StandIn, add_worktree, event, make_repo, new_session_id
 
 
@@ -176,3 +178,21 @@ def test_cli_reads_records_without_pydantic(monkeypatch):
     assert records.strict_or_cheap() is records.validate
     monkeypatch.setitem(sys.modules, "pydantic", None)
     assert records.strict_or_cheap() is records.load
+
+
+def test_options_may_come_between_a_messages_name_and_its_text():
+    from huddle.cli.main import parse
+
+    args = parse(["send", "bob", "--kind", "answer", "--reply-to", "1a2b3c4d", "yes, done"])
+    assert (args.to, args.text, args.kind, args.reply_to) == (
+        "bob",
+        ["yes, done"],
+        "answer",
+        "1a2b3c4d",
+    )
+    args = parse(["send", "--urgent", "bob", "stop", "the", "build"])
+    assert (args.to, args.text, args.urgent) == ("bob", ["stop", "the", "build"], True)
+    with pytest.raises(SystemExit):
+        parse(["sessions", "stray"])
+    with pytest.raises(SystemExit):
+        parse(["send", "bob", "--kind", "answer", "text", "--bogus"])

@@ -230,8 +230,23 @@ def _messages(args: argparse.Namespace) -> int:
     return messages_cmd.log(args.since, args.grep, args.json)
 
 
+FREE_TEXT = ("send", "note", "doing")
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse the command line. Options may also come between a message's name and its text
+    (`huddle send bob --kind answer "..."`): argparse alone would refuse the text."""
+    command = parser()
+    args, extra = command.parse_known_args(argv)
+    if extra and args.verb in FREE_TEXT and not any(word.startswith("-") for word in extra):
+        args.text = [*args.text, *extra]
+    elif extra:
+        command.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    args = parse(argv)
     try:
         return dispatch(args)
     except UserError as exc:
