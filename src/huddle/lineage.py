@@ -107,12 +107,13 @@ def fork_origin_lines(state: str, parent: Record, now: float) -> str:
     """What a fork is told about its parent: who it is and what it holds (not the fork's)."""
     from huddle import liveness
     from huddle.departures import listing, task_words, who
+    from huddle.display import clean
 
     head = f"You are a new session forked from {who(parent)}."
     if not liveness.is_live(parent, now):
         return head + " That session is no longer live, so it holds nothing now."
     parent_id = parent["session_id"]
-    held = [str(lock["pattern"]) for lock in locks.held_by(state, parent_id)]
+    held = [clean(str(lock["pattern"]), 200) for lock in locks.held_by(state, parent_id)]
     claimed = tasks.claimed_by(state).get(parent_id, [])
     if not held and not claimed:
         return head + " It holds no locks or tasks."

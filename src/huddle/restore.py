@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 BUDGET = 2500
 OWN_BUDGET = 1500  # this module's part; the peers' digest gets the rest
+LINE_LIMIT = 320  # one line of holdings: long names are cut, the budget holds whatever they are
+ORIGIN_LIMIT = 600
 RECEIVED_SHOWN = 6
 RECEIVED_BODY = 160
 SOURCES = ("compact", "resume", "clear", "fork")
@@ -63,35 +65,35 @@ def digest(
         you += f'; your task summary: "{clean(task, 200)}"'
     else:
         you += '; no task summary set (`huddle doing "..."` sets one)'
-    lines.append(you)
+    lines.append(clip(you, LINE_LIMIT))
     held = sorted(locks.held_by(state, session_id), key=lambda lock: lock.get("at") or 0)
     if held:
-        lines.append(
-            "- locks you hold (`huddle unlock PATTERN` when done): "
-            + listing([_lock_words(lock) for lock in held])
-        )
+        words = listing([_lock_words(lock) for lock in held])
+        lines.append(clip("- locks you hold (`huddle unlock PATTERN` when done): " + words))
     editing = _leased(state, me, now, lease_ttl)
     if editing:
+        words = listing([clean(key, 200) for key in editing])
         lines.append(
-            "- files you are editing (peers are warned before they touch them): "
-            + listing([clean(key, 200) for key in editing])
+            clip("- files you are editing (peers are warned before they touch them): " + words)
         )
     claimed = tasks.claimed_by(state).get(session_id, [])
     if claimed:
-        lines.append(
-            "- tasks you claimed (`huddle task done ID` when finished): "
-            + listing([task_words(t) for t in claimed])
-        )
+        words = listing([task_words(t) for t in claimed])
+        lines.append(clip("- tasks you claimed (`huddle task done ID` when finished): " + words))
     if not (held or editing or claimed):
         lines.append("- you hold no locks, file leases or tasks")
     if origin:
-        lines.append(origin)
+        lines.append(clip(origin, ORIGIN_LIMIT))
     received = []
     if since is not None:
         received = _received(state, inboxes or (session_id,), since, OWN_BUDGET - _size(lines))
     if alone and not (held or claimed or origin or received):
         return None
     return "\n".join(lines + received)
+
+
+def clip(line: str, limit: int = LINE_LIMIT) -> str:
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def _size(lines: list[str]) -> int:
