@@ -32,7 +32,7 @@ def steps(output: str) -> dict[int, str]:
 def test_demo_shows_what_each_session_is_told(tmp_path):
     done, scratch_parent = run_demo(tmp_path)
     by_step = steps(done.stdout)
-    assert sorted(by_step) == list(range(1, 11))
+    assert sorted(by_step) == list(range(1, 14))
 
     # 1: alone, A is shown nothing.
     assert f"SessionStart hook -> A's model is shown: {SILENT}" in by_step[1]
@@ -77,6 +77,22 @@ def test_demo_shows_what_each_session_is_told(tmp_path):
     # 10: C is told about A only.
     late = by_step[10]
     assert "1 other Claude Code session is live" in late and '"main": branch main' in late
+
+    # 11: C claims A's task.
+    assert re.search(r'claimed task [0-9a-f]{6} "fix the coupon form" for "ui-fixes"', by_step[11])
+
+    # 12: compaction gives A its lock, its file and B's message back; B's goodbye waits for A.
+    restored = by_step[12]
+    assert "restored after compaction" in restored
+    assert "locks you hold (`huddle unlock PATTERN` when done): cart.py (until" in restored
+    assert "may I change cart.py after your refactor?" in restored
+    assert 'left: "session \\"ui-fixes\\" (branch ui/fixes) ended and gave back' in restored
+
+    # 13: C dies without SessionEnd: A is told once at its next prompt; the task is open again.
+    crashed = by_step[13]
+    assert crashed.count("ended unexpectedly") == 1
+    assert '"fix the coupon form\\" (open again)' in crashed
+    assert re.search(r"\|\s+[0-9a-f]{6}\s+open\s+\"fix the coupon form\"", crashed)
 
     assert "(the hook exited" not in done.stdout and "exit status" not in done.stdout
     assert list(scratch_parent.iterdir()) == []

@@ -295,11 +295,30 @@ class Demo:
         self.cli(a, "sessions")
 
         self.step("A new session C starts in the worktree, after B has ended.")
-        self.start("C", self.worktree)
+        c = self.start("C", self.worktree)
+
+        self.step("A puts a task on the board; C claims it.")
+        self.cli(a, "task", "add", "fix the coupon form")
+        self.cli(c, "task", "claim", self.task_id())
+
+        self.step("A's context is compacted: huddle gives A its state back, and B's goodbye.")
+        self.hook(a, "SessionStart", source="compact", model="claude-demo")
+
+        self.step("C's Claude Code process is killed; A is told at its next prompt.")
+        c.exit()
+        self.hook(a, "UserPromptSubmit", prompt="carry on")
+        self.cli(a, "task", "list")
 
         print("\nIn short: a session alone is shown nothing; one that joins is told who else is")
         print("live, on which branch and worktree, doing what. Editing a file a peer is editing")
         print("brings a warning; a locked one is refused; messages arrive at the next prompt.")
+        print("Compaction does not make a session forget what it holds, and when a session dies")
+        print("its peers are told, and its locks and tasks are free again.")
+
+    def task_id(self) -> str:
+        """The id of the one task on the board."""
+        [task] = (self.repo / ".claude" / "sessions" / "tasks").glob("*.json")
+        return task.stem
 
 
 def _shown_by(done: subprocess.CompletedProcess[bytes]) -> list[str]:

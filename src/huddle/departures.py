@@ -120,11 +120,10 @@ def notice_crashes(state: str, me: str, now: float) -> int:
             f"{who(marked)} ended unexpectedly: its Claude Code process is gone and it never "
             f"said goodbye. It held {describe(held)}."
         )
-        if held.locks or held.files or held.tasks:
+        if held.locks or held.files:
             text += (
-                " Its locks and leases no longer count"
-                + (" and its tasks are open again" if held.tasks else "")
-                + "; check its files before relying on unfinished work."
+                " Those locks and leases no longer count; check its files before relying on "
+                "unfinished work."
             )
         live = [
             r
