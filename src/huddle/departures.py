@@ -61,9 +61,20 @@ def release(state: str, record: Record) -> Held:
     return Held(patterns, files, tasks.release_all(state, session_id))
 
 
-def listing(items: list[str], limit: int = LISTED) -> str:
-    more = f" and {len(items) - limit} more" if len(items) > limit else ""
-    return ", ".join(items[:limit]) + more
+def listing(items: list[str], limit: int = LISTED, width: int = 0) -> str:
+    """Items joined by commas: at most `limit` of them and, given a `width`, as many as fit in
+    it, with "and N more" for the rest."""
+    shown: list[str] = []
+    used = 0
+    for index, text in enumerate(items[:limit]):
+        rest = len(items) - index - 1
+        room = width - used - (len(f" and {rest} more") if rest else 0)
+        if width and shown and len(text) + 2 > room:
+            break
+        shown.append(text)
+        used += len(text) + 2
+    more = len(items) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more else "")
 
 
 def task_words(task: dict[str, Any]) -> str:
@@ -195,10 +206,10 @@ def _related(state: str, record: Record, held: Held) -> list[str]:
 
 
 def _senders(state: str, me: str) -> Iterable[str]:
-    names = [(n, "cur") for n in mailbox.delivered(state, me)]
-    names += [(n, "new") for n in mailbox.waiting(state, me)]
-    names.sort()
-    for name, _ in names[-MESSAGES_LOOKED_AT:]:
+    # Notes went to everyone: only messages addressed to this session make a sender related.
+    names = mailbox.delivered(state, me) + mailbox.waiting(state, me)
+    names = sorted(n for n in names if not n.endswith(mailbox.NOTE + ".json"))
+    for name in names[-MESSAGES_LOOKED_AT:]:
         message = mailbox.read_any(state, me, name)
         sender = message.get("from_session") if message else None
         if isinstance(sender, str):

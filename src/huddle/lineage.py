@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 CLEAR = "clear"  # records.END_CLEAR
 TAKEN_OVER = "clear, taken over"
 ADOPT_WITHIN = 600.0  # seconds between the old session's end and the new one's start
+ORIGIN_WIDTH = 560  # what a fork is told of its parent, in characters
 
 
 def _same_process(record: Record, pid: int | None, started: str | None) -> bool:
@@ -117,13 +118,16 @@ def fork_origin_lines(state: str, parent: Record, now: float) -> str:
     claimed = tasks.claimed_by(state).get(parent_id, [])
     if not held and not claimed:
         return head + " It holds no locks or tasks."
+    name = str(parent.get("name", "?"))
+    warning = (
+        ". These are its, not yours: a fork inherits no locks or tasks. Agree with it "
+        f"(`huddle send {name} ...`) before working on them."
+    )
+    room = ORIGIN_WIDTH - len(head) - len(" It still holds ") - len(warning)
     parts = []
     if held:
-        parts.append("locks on " + listing(held))
+        parts.append("locks on " + listing(held, width=room // 2 if claimed else room))
     if claimed:
-        parts.append("tasks " + listing([task_words(t) for t in claimed]))
-    name = str(parent.get("name", "?"))
-    return (
-        head + f" It still holds {'; '.join(parts)}. These are its, not yours: a fork inherits no "
-        f"locks or tasks. Agree with it (`huddle send {name} ...`) before working on them."
-    )
+        words = [task_words(t) for t in claimed]
+        parts.append("tasks " + listing(words, width=room - sum(len(p) + 2 for p in parts)))
+    return head + " It still holds " + "; ".join(parts) + warning

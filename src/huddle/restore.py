@@ -50,7 +50,7 @@ def digest(
     """The session's own state; `since` and `inboxes` say whose messages received since when
     to repeat (None: none), `origin` is what a fork is told about its parent. None for a session
     `alone` that holds no lock or task and received nothing: there is nothing to restore."""
-    from huddle.departures import listing, task_words
+    from huddle.departures import task_words
 
     session_id = me["session_id"]
     head = (
@@ -68,18 +68,28 @@ def digest(
     lines.append(clip(you, LINE_LIMIT))
     held = sorted(locks.held_by(state, session_id), key=lambda lock: lock.get("at") or 0)
     if held:
-        words = listing([_lock_words(lock) for lock in held])
-        lines.append(clip("- locks you hold (`huddle unlock PATTERN` when done): " + words))
+        lines.append(
+            holding(
+                "- locks you hold (`huddle unlock PATTERN` when done): ",
+                [_lock_words(lock) for lock in held],
+            )
+        )
     editing = _leased(state, me, now, lease_ttl)
     if editing:
-        words = listing([clean(key, 200) for key in editing])
         lines.append(
-            clip("- files you are editing (peers are warned before they touch them): " + words)
+            holding(
+                "- files you are editing (peers are warned before they touch them): ",
+                [clean(key, 200) for key in editing],
+            )
         )
     claimed = tasks.claimed_by(state).get(session_id, [])
     if claimed:
-        words = listing([task_words(t) for t in claimed])
-        lines.append(clip("- tasks you claimed (`huddle task done ID` when finished): " + words))
+        lines.append(
+            holding(
+                "- tasks you claimed (`huddle task done ID` when finished): ",
+                [task_words(t) for t in claimed],
+            )
+        )
     if not (held or editing or claimed):
         lines.append("- you hold no locks, file leases or tasks")
     if origin:
@@ -90,6 +100,13 @@ def digest(
     if alone and not (held or claimed or origin or received):
         return None
     return "\n".join(lines + received)
+
+
+def holding(head: str, items: list[str]) -> str:
+    """One line of holdings: as many as fit in LINE_LIMIT, then how many more."""
+    from huddle.departures import listing
+
+    return clip(head + listing(items, width=LINE_LIMIT - len(head)))
 
 
 def clip(line: str, limit: int = LINE_LIMIT) -> str:
