@@ -18,6 +18,11 @@ all delivered to the measured session: UserPromptSubmit with nothing new must st
 the floor, and with 5 new messages waiting (sent afresh before each run, outside the timing)
 within 8x.
 
+The restore scenario adds a repository where a session holding 50 locks, 10 file leases and 20
+of the 100 tasks on the board, with 16 live peers and 5 messages received since its previous
+compaction, is compacted: SessionStart (source "compact"), which restores all that, must stay
+within 8x the floor.
+
     python bench/hooks.py            # 40 rounds, prints a table
     python bench/hooks.py --quick    # 8 rounds, a lease scenario of 16 peers and 50 leases,
                                      # a history of 2,000 notes and messages
@@ -36,6 +41,7 @@ import json
 import os
 import platform
 import random
+import re
 import resource
 import shutil
 import statistics
@@ -87,6 +93,7 @@ EDIT_LOCKED = "PreToolUse Edit, peer's lock"
 BASH_PLAIN = "PreToolUse Bash `ls -la`"
 BASH_STATUS = "PreToolUse Bash `git status`"
 BASH_STASH = "PreToolUse Bash `git stash`"
+PROMPT_PEERS = "UserPromptSubmit, nothing new"  # also looks for peers that died
 
 # The message scenario (issue 4): a long history of notes and messages, all delivered.
 HISTORY_ITEMS = 10_000
@@ -100,6 +107,21 @@ NEW_MESSAGES_LIMIT = 8.0  # x floor
 PROMPT_NOTHING_NEW = "UserPromptSubmit, nothing new"
 PROMPT_NEW = f"UserPromptSubmit, {NEW_MESSAGES} new messages"
 START_WITH_HISTORY = "SessionStart (startup)"
+
+# The restore scenario: SessionStart after compaction, for a session that holds much.
+RESTORE_PEERS = 16
+RESTORE_LOCKS = 50
+RESTORE_LEASES = 10  # files it edited, besides the ones it locked
+RESTORE_TASKS = 100  # on the board
+RESTORE_CLAIMED = 20  # of them claimed by the measured session
+RESTORE_RECEIVED = 5  # messages shown to it since its previous compaction
+RESTORE_LIMIT = 8.0  # x floor
+RESTORE_BUDGET = 2500  # characters of its own state and its peers together (restore.BUDGET)
+RESTORE_HOLDING = "SessionStart (compact), holding"
+RESTORE_NOTHING = "SessionStart (compact), nothing"
+
+SCENARIOS = ("leases", "messages", "restore")  # groups whose rows are reported apart
+SETUP_WORKERS = min(8, 2 * (os.cpu_count() or 1))  # peers set up in parallel, as live sessions
 
 # Variables that would make the runs depend on whoever started the benchmark.
 _DROP = (
@@ -117,7 +139,7 @@ _DROP = (
 @dataclass
 class Case:
     name: str
-    group: str  # floor, hot, info, end, off
+    group: str  # floor, hot, info, end, off; or a scenario's (SCENARIOS)
     argv: list[str]
     payload: bytes
     cwd: Path
@@ -173,6 +195,14 @@ class Case:
         if self.expect_text and self.expect_text not in done.stdout:
             self.wrong += 1
 
+    def output_notes(self, label: str, rounds: int) -> list[str]:
+        """Notes on runs that printed where the case should not, or not where it should."""
+        if self.expect_output and self.outputs < rounds:
+            return [f"{label}: printed in only {self.outputs} of {rounds} runs"]
+        if not self.expect_output and self.outputs:
+            return [f"{label}: printed in {self.outputs} of {rounds} runs"]
+        return []
+
 
 def percentile(values: list[float], fraction: float) -> float:
     """Linear interpolation between closest ranks (the same as numpy's default)."""
@@ -219,6 +249,7 @@ class Bench:
         self.notes: list[str] = []
         self.scenario: LeaseScenario | None = None
         self.mail: MessageScenario | None = None
+        self.restore: RestoreScenario | None = None
 
     # -- setup -------------------------------------------------------------------------------
 
@@ -294,6 +325,54 @@ class Bench:
         if done.returncode != 0:
             raise RuntimeError(f"huddle {' '.join(args)} failed in {cwd}: {done.stderr.strip()}")
         return done.stdout
+
+    def build_repo(self, name: str, branch: str, keys: list[str]) -> tuple[Path, Path]:
+        """An enabled repository with a linked worktree on `branch`, whose files `keys` are
+        committed, so that both worktrees have them."""
+        main = make_repo(self.tmp / name)
+        for key in keys:
+            path = main / key
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(f"# {key}\n")
+        git(main, "add", "-A")
+        git(main, "commit", "-q", "-m", "files")
+        worktree = add_worktree(main, self.tmp / f"{name}-wt", branch)
+        self.huddle(["enable"], main)
+        return main, worktree
+
+    def hook(self, event: str, data: dict[str, Any], session_id: str, pid: int) -> str:
+        """Run one hook as set-up; its output, or RuntimeError if it fails."""
+        done = subprocess.run(
+            self.hook_argv(event),
+            input=json.dumps(data).encode(),
+            cwd=data["cwd"],
+            env=self.hook_env(session_id, pid),
+            capture_output=True,
+            timeout=60,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"{event} failed in {data['cwd']}: {done.stderr.decode()}")
+        return done.stdout.decode()
+
+    def write(self, session_id: str, pid: int, worktree: Path, key: str) -> None:
+        """What the Write tool does to `key`, then its PostToolUse hook (which takes the lease)."""
+        path = worktree / key
+        before = path.read_text()
+        content = f"# {key}, rewritten by session {session_id[:8]}\n"
+        path.write_text(content)
+        data = sample("PostToolUse-Write", session_id, worktree)
+        data["tool_input"] = {"file_path": str(path), "content": content}
+        data["tool_response"].update(
+            type="update", filePath=str(path), content=content, originalFile=before
+        )
+        self.hook("PostToolUse", data, session_id, pid)
+
+    def lock(self, session_id: str, pid: int, cwd: Path, pattern: str, number: int) -> None:
+        self.huddle(
+            ["lock", pattern, "--reason", f"benchmark lock {number}"],
+            cwd,
+            as_session(session_id, pid),
+        )
 
     def ensure_venv(self) -> None:
         if self.venv and not (self.data / "venv").exists():
@@ -417,6 +496,11 @@ def cli_python() -> str | None:
     return sys.executable if importlib.util.find_spec("filelock") else None
 
 
+def as_session(session_id: str, pid: int) -> dict[str, str]:
+    """What `bin/huddle` needs in its environment to speak as a session."""
+    return {"CLAUDE_CODE_SESSION_ID": session_id, "CLAUDE_PID": str(pid)}
+
+
 def lease_keys(count: int) -> list[str]:
     """`count` distinct files, spread over ten folders."""
     return [f"src/pkg{j % 10:02d}/mod_{j:03d}.py" for j in range(count)]
@@ -438,22 +522,13 @@ class LeaseScenario:
         self.lease_count = leases
         self.layout: dict[str, Any] = {}
         self.leases_taken = 0.0  # time.time() when the last lease was taken
-        self.workers = min(8, 2 * (os.cpu_count() or 1))
 
     # -- building blocks ---------------------------------------------------------------------
 
     def build_repo(self, name: str, branch: str) -> tuple[Path, Path]:
-        """An enabled repository whose files are committed, so that both worktrees have them."""
-        main = make_repo(self.bench.tmp / name)
-        for key in (*lease_keys(self.lease_count), FREE_FILE, *DOC_FILES):
-            path = main / key
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(f"# {key}\n")
-        git(main, "add", "-A")
-        git(main, "commit", "-q", "-m", "files")
-        worktree = add_worktree(main, self.bench.tmp / f"{name}-wt", branch)
-        self.bench.huddle(["enable"], main)
-        return main, worktree
+        return self.bench.build_repo(
+            name, branch, [*lease_keys(self.lease_count), FREE_FILE, *DOC_FILES]
+        )
 
     def lonely(self, first_key: str) -> tuple[Path, Path]:
         """The repository with a single live peer, in the linked worktree, holding one lease."""
@@ -461,51 +536,16 @@ class LeaseScenario:
         self.peer(worktree, [first_key])
         return main, worktree
 
-    def hook(self, event: str, data: dict[str, Any], session_id: str, pid: int) -> str:
-        """Run one hook as set-up; its output, or RuntimeError if it fails."""
-        done = subprocess.run(
-            self.bench.hook_argv(event),
-            input=json.dumps(data).encode(),
-            cwd=data["cwd"],
-            env=self.bench.hook_env(session_id, pid),
-            capture_output=True,
-            timeout=60,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"{event} failed in {data['cwd']}: {done.stderr.decode()}")
-        return done.stdout.decode()
-
-    def write(self, session_id: str, pid: int, worktree: Path, key: str) -> None:
-        """What the Write tool does to `key`, then its PostToolUse hook (which takes the lease)."""
-        path = worktree / key
-        before = path.read_text()
-        content = f"# {key}, rewritten by session {session_id[:8]}\n"
-        path.write_text(content)
-        data = sample("PostToolUse-Write", session_id, worktree)
-        data["tool_input"] = {"file_path": str(path), "content": content}
-        data["tool_response"].update(
-            type="update", filePath=str(path), content=content, originalFile=before
-        )
-        self.hook("PostToolUse", data, session_id, pid)
-
     def peer(self, cwd: Path, keys: list[str]) -> tuple[str, int]:
         session_id, pid, _ = self.bench.start_session(cwd)
         for key in keys:
-            self.write(session_id, pid, cwd, key)
+            self.bench.write(session_id, pid, cwd, key)
         return session_id, pid
-
-    def lock(self, session_id: str, pid: int, cwd: Path, pattern: str, number: int) -> None:
-        self.bench.huddle(
-            ["lock", pattern, "--reason", f"benchmark lock {number}"],
-            cwd,
-            {"CLAUDE_CODE_SESSION_ID": session_id, "CLAUDE_PID": str(pid)},
-        )
 
     def survey(self, main: Path, cwd: Path, me: str, my_pid: int) -> dict[str, Any]:
         """What the product now holds: live sessions and their locks (as `huddle sessions`
         says), and lease files."""
-        caller = {"CLAUDE_CODE_SESSION_ID": me, "CLAUDE_PID": str(my_pid)}
-        listed = json.loads(self.bench.huddle(["sessions", "--json"], cwd, caller))
+        listed = json.loads(self.bench.huddle(["sessions", "--json"], cwd, as_session(me, my_pid)))
         locks = [lock for s in listed if s["live"] for lock in s["locks"]]
         worktrees: dict[str, int] = {}
         files = sorted((main / ".claude" / "sessions" / "leases").glob("*/*.json"))
@@ -540,9 +580,9 @@ class LeaseScenario:
         def lock(number: int, job: tuple[int, str]) -> None:
             index, pattern = job
             session_id, pid = peers[index]
-            self.lock(session_id, pid, homes[index], pattern, number)
+            bench.lock(session_id, pid, homes[index], pattern, number)
 
-        with ThreadPoolExecutor(self.workers) as pool:
+        with ThreadPoolExecutor(SETUP_WORKERS) as pool:
             alone = pool.submit(self.lonely, keys[0])
             peers = list(pool.map(self.peer, homes, shares))
             list(pool.map(lock, range(1, len(jobs) + 1), jobs))
@@ -607,6 +647,23 @@ class LeaseScenario:
                         expect_output=expect,
                     )
                 )
+        prompt_argv = bench.hook_argv("UserPromptSubmit")
+        for session_id, pid, cwd, count in (
+            (me, my_pid, many_wt, self.peer_count),
+            (solo, solo_pid, one_wt, 1),
+        ):
+            cases.append(
+                Case(
+                    PROMPT_PEERS,
+                    "leases",
+                    prompt_argv,
+                    json.dumps(sample("UserPromptSubmit", session_id, cwd)).encode(),
+                    cwd,
+                    bench.hook_env(session_id, pid),
+                    peers=count,
+                    expect_output=False,
+                )
+            )
         # The warning is shown at most once per file and peer in a while: a different leased
         # file on each run, so that every run takes the warning path.
         held = [key for key in keys if key not in locked]
@@ -644,10 +701,7 @@ class LeaseScenario:
         notes = self.bench.notes
         for case in cases:
             label = f"lease scenario, {case.name} with {case.peers} peer(s)"
-            if case.expect_output and case.outputs < rounds:
-                notes.append(f"{label}: printed in only {case.outputs} of {rounds} runs")
-            if not case.expect_output and case.outputs:
-                notes.append(f"{label}: printed in {case.outputs} of {rounds} runs")
+            notes += case.output_notes(label, rounds)
             if case.payloads and warmup + rounds > len(case.payloads):
                 notes.append(
                     f"{label}: {warmup + rounds} runs over {len(case.payloads)} files;"
@@ -751,20 +805,46 @@ class MessageScenario:
             text=True,
         )
         self.tell(
-            {"op": "history", "to": self.me, "count": self.items, "days": HISTORY_DAYS,
-             "notes_every": NOTES_EVERY}
+            {
+                "op": "history",
+                "to": self.me,
+                "count": self.items,
+                "days": HISTORY_DAYS,
+                "notes_every": NOTES_EVERY,
+            }
         )
         env = bench.hook_env(self.me, my_pid)
         prompt = json.dumps(sample("UserPromptSubmit", self.me, worktree)).encode()
         start = json.dumps(sample("SessionStart-startup", self.me, worktree)).encode()
         return [
-            Case(PROMPT_NOTHING_NEW, "messages", bench.hook_argv("UserPromptSubmit"), prompt,
-                 worktree, env),
-            Case(PROMPT_NEW, "messages", bench.hook_argv("UserPromptSubmit"), prompt, worktree,
-                 env, expect_output=True, before=self.fresh,
-                 expect_text=f"huddle: {NEW_MESSAGES} new items".encode()),
-            Case(START_WITH_HISTORY, "messages", bench.hook_argv("SessionStart"), start,
-                 worktree, env, expect_output=True),
+            Case(
+                PROMPT_NOTHING_NEW,
+                "messages",
+                bench.hook_argv("UserPromptSubmit"),
+                prompt,
+                worktree,
+                env,
+            ),
+            Case(
+                PROMPT_NEW,
+                "messages",
+                bench.hook_argv("UserPromptSubmit"),
+                prompt,
+                worktree,
+                env,
+                expect_output=True,
+                before=self.fresh,
+                expect_text=f"huddle: {NEW_MESSAGES} new items".encode(),
+            ),
+            Case(
+                START_WITH_HISTORY,
+                "messages",
+                bench.hook_argv("SessionStart"),
+                start,
+                worktree,
+                env,
+                expect_output=True,
+            ),
         ]
 
     def ready(self) -> None:
@@ -787,10 +867,7 @@ class MessageScenario:
         notes = self.bench.notes
         for case in cases:
             label = f"message scenario, {case.name}"
-            if case.expect_output and case.outputs < rounds:
-                notes.append(f"{label}: printed in only {case.outputs} of {rounds} runs")
-            if not case.expect_output and case.outputs:
-                notes.append(f"{label}: printed in {case.outputs} of {rounds} runs")
+            notes += case.output_notes(label, rounds)
             if case.wrong:
                 notes.append(f"{label}: {case.wrong} runs did not show all {NEW_MESSAGES}")
         if self.unclaimed:
@@ -814,6 +891,174 @@ class MessageScenario:
             if self.mailer.stdout:
                 self.mailer.stdout.close()
             self.mailer = None
+
+
+class RestoreScenario:
+    """SessionStart after compaction (source "compact") of a session that holds much: its
+    coordination state is read back and restored, with its live peers, within one budget.
+
+    A repository with a linked worktree and RESTORE_PEERS live peers, half in each, registered
+    by real SessionStart hook runs. The measured session, in the linked worktree, locks
+    RESTORE_LOCKS files with `bin/huddle lock`, edits RESTORE_LEASES others (real PostToolUse
+    Write hook runs: soft leases) and claims RESTORE_CLAIMED of the RESTORE_TASKS tasks the
+    peers put on the board (`huddle task add`, `huddle task claim`); RESTORE_RECEIVED messages
+    from peers (`huddle send`) are shown to it by a real UserPromptSubmit hook run. A second
+    session in the main checkout holds nothing and received nothing: its compaction is the
+    same hook with nothing to restore.
+
+    Every compaction marks the time it happened, and the next one repeats only what was
+    received after it; before each run (outside the timing) the measured session's record is
+    set back to its state before the messages were shown, so every run restores all of them.
+    """
+
+    def __init__(self, bench: Bench) -> None:
+        self.bench = bench
+        self.layout: dict[str, Any] = {}
+        self.record = Path()
+        self.since = 0.0  # before the messages were shown
+        self.leased = 0.0  # when the last lease was taken
+
+    def set_up(self) -> list[Case]:
+        started = time.perf_counter()
+        bench = self.bench
+        keys = lease_keys(RESTORE_LOCKS + RESTORE_LEASES)
+        main, worktree = bench.build_repo("restore", "feature/restore", keys)
+        bench.ensure_venv()
+        homes = [main if i % 2 == 0 else worktree for i in range(RESTORE_PEERS)]
+        with ThreadPoolExecutor(SETUP_WORKERS) as pool:
+            peers = list(pool.map(bench.start_session, homes))
+            me, my_pid, _ = bench.start_session(worktree)
+            idle, idle_pid, _ = bench.start_session(main)
+            mine = as_session(me, my_pid)
+
+            def lock(number: int, key: str) -> None:
+                bench.lock(me, my_pid, worktree, key, number)
+
+            def add(number: int) -> str:
+                session_id, pid, _ = peers[number % RESTORE_PEERS]
+                title = f"benchmark task {number}: move step {number} into the state machine"
+                where = homes[number % RESTORE_PEERS]
+                return bench.huddle(["task", "add", title], where, as_session(session_id, pid))
+
+            list(pool.map(lock, range(1, RESTORE_LOCKS + 1), keys[:RESTORE_LOCKS]))
+            for key in keys[RESTORE_LOCKS:]:
+                bench.write(me, my_pid, worktree, key)
+            self.leased = time.time()
+            tasks = [out.strip() for out in pool.map(add, range(RESTORE_TASKS))]
+            claim = tasks[:: RESTORE_TASKS // RESTORE_CLAIMED][:RESTORE_CLAIMED]
+            list(pool.map(lambda t: bench.huddle(["task", "claim", t], worktree, mine), claim))
+        for number, (session_id, pid, _) in enumerate(peers[:RESTORE_RECEIVED], 1):
+            text = f"benchmark message {number}: the totals are rounded in money.py now"
+            bench.huddle(["send", me[:8], text], main, as_session(session_id, pid))
+        self.record = main / ".claude" / "sessions" / f"{me}.json"
+        self.since = time.time()
+        shown = bench.hook("UserPromptSubmit", sample("UserPromptSubmit", me, worktree), me, my_pid)
+        probe = bench.hook("SessionStart", sample("SessionStart-compact", me, worktree), me, my_pid)
+        self.rewind()
+        self.layout = self.survey(main, worktree, mine, shown, probe)
+        self.layout["setup_s"] = round(time.perf_counter() - started, 1)
+
+        argv = bench.hook_argv("SessionStart")
+        return [
+            Case(
+                RESTORE_HOLDING,
+                "restore",
+                argv,
+                json.dumps(sample("SessionStart-compact", me, worktree)).encode(),
+                worktree,
+                bench.hook_env(me, my_pid),
+                expect_output=True,
+                before=self.rewind,
+                expect_text=b"received since",
+            ),
+            Case(
+                RESTORE_NOTHING,
+                "restore",
+                argv,
+                json.dumps(sample("SessionStart-compact", idle, main)).encode(),
+                main,
+                bench.hook_env(idle, idle_pid),
+                expect_output=True,
+            ),
+        ]
+
+    def rewind(self) -> None:
+        """Set the session's last compaction back to before it was shown the messages."""
+        record = json.loads(self.record.read_text(encoding="utf-8"))
+        record["context_since"] = self.since
+        scratch = self.record.with_name(self.record.name + ".bench")
+        scratch.write_text(json.dumps(record), encoding="utf-8")
+        os.replace(scratch, self.record)
+
+    def survey(
+        self, main: Path, cwd: Path, mine: dict[str, str], shown: str, probe: str
+    ) -> dict[str, Any]:
+        """What the product now holds (as `huddle sessions` and `huddle task list` say), and
+        what one compaction restored; a mismatch is a note."""
+        bench = self.bench
+        listed = json.loads(bench.huddle(["sessions", "--json"], cwd, mine))
+        (me,) = [s for s in listed if s["current"]]
+        tasks = json.loads(bench.huddle(["task", "list", "--json"], cwd, mine))
+        leases = main / ".claude" / "sessions" / "leases"
+        text = json.loads(probe)["hookSpecificOutput"]["additionalContext"] if probe else ""
+        restored = text.split("\n\nhuddle: ", 2)
+        inbox = main / ".claude" / "sessions" / "mail" / me["session_id"] / "cur"
+        counted = re.search(
+            r"^(?:  - and (\d+) earlier|- (\d+) messages or notes received)", text, re.M
+        )
+        layout = {
+            "live_peers": sum(1 for s in listed if s["live"] and not s["current"]) - 1,
+            "locks": len(me["locks"]),
+            "leases": sum(1 for _ in leases.glob(f"*/{me['session_id']}.json")),
+            "tasks": len(tasks),
+            "claimed": sum(1 for t in tasks if t["mine"]),
+            "received": sum(1 for _ in inbox.glob("*.json")),
+            "repeated": len(re.findall(r"^  - message ", text, re.M)),
+            "counted": int(next(n for n in counted.groups() if n)) if counted else 0,
+            "restored_chars": len("\n\nhuddle: ".join(restored[:2])),
+        }
+        want = {
+            "live_peers": RESTORE_PEERS,
+            "locks": RESTORE_LOCKS,
+            "leases": RESTORE_LEASES,
+            "tasks": RESTORE_TASKS,
+            "claimed": RESTORE_CLAIMED,
+            "received": RESTORE_RECEIVED,
+        }
+        for what, count in want.items():
+            if layout[what] != count:
+                bench.notes.append(f"restore scenario: {layout[what]} {what}, not {count}")
+        if layout["repeated"] + layout["counted"] != layout["received"]:
+            bench.notes.append(
+                f"restore scenario: of {layout['received']} messages received, the compaction "
+                f"repeated {layout['repeated']} and counted {layout['counted']}"
+            )
+        if f"huddle: {RESTORE_RECEIVED} new items" not in shown:
+            bench.notes.append("restore scenario: the messages were not shown at a prompt")
+        for words in ("locks you hold", "files you are editing", "tasks you claimed"):
+            if words not in text:
+                bench.notes.append(f"restore scenario: the compaction did not say {words!r}")
+        if layout["restored_chars"] > RESTORE_BUDGET:
+            bench.notes.append(
+                f"restore scenario: the restored state and the peers took "
+                f"{layout['restored_chars']} characters, over {RESTORE_BUDGET}"
+            )
+        return layout
+
+    def check(self, cases: list[Case], rounds: int) -> None:
+        """Notes on runs that did not do what the case is about (a fast hook may have failed)."""
+        for case in cases:
+            label = f"restore scenario, {case.name}"
+            self.bench.notes.extend(case.output_notes(label, rounds))
+            if case.wrong:
+                self.bench.notes.append(
+                    f"{label}: {case.wrong} runs did not restore the messages received"
+                )
+        if time.time() - self.leased > 600:
+            self.bench.notes.append(
+                "restore scenario: measuring ended more than 600 s after the session's leases "
+                "were taken; with the default lease_ttl they had expired"
+            )
 
 
 def measure(cases: list[Case], rounds: int, warmup: int, seed: int = 1) -> None:
@@ -877,13 +1122,15 @@ def summarize(
     floor_cpu = statistics.median(cases[0].cpu)
     lease_cases = [case for case in cases if case.group == "leases"]
     message_cases = [case for case in cases if case.group == "messages"]
-    cases = [case for case in cases if case.group not in ("leases", "messages")]
+    restore_cases = [case for case in cases if case.group == "restore"]
+    cases = [case for case in cases if case.group not in SCENARIOS]
     leases = summarize_leases(lease_cases, benches, floor, floor_cpu) if lease_cases else None
     mail = (
         summarize_messages(message_cases, cases, benches, floor, floor_cpu)
         if message_cases
         else None
     )
+    restore = summarize_restore(restore_cases, benches, floor, floor_cpu) if restore_cases else None
     rows = []
     for case in cases:
         median = statistics.median(case.times)
@@ -926,10 +1173,12 @@ def summarize(
         },
         "all_pass": all(row["pass"] is not False for row in rows)
         and (leases is None or leases["all_pass"])
-        and (mail is None or mail["all_pass"]),
+        and (mail is None or mail["all_pass"])
+        and (restore is None or restore["all_pass"]),
         "cases": rows,
         "leases": leases,
         "messages": mail,
+        "restore": restore,
         "python": facts,
         "plugins": [plugin_facts(bench) for bench in benches],
         "machine": {
@@ -937,6 +1186,27 @@ def summarize(
             "cpus": os.cpu_count(),
             "load_average": [round(x, 2) for x in os.getloadavg()],
         },
+    }
+
+
+def scenario_row(case: Case, floor: float, floor_cpu: float, own: dict[str, Any]) -> dict[str, Any]:
+    """A scenario case's figures against the floor, with the scenario's `own` columns (its
+    target and pass among them)."""
+    median, cpu = statistics.median(case.times), statistics.median(case.cpu)
+    return {
+        "case": case.name,
+        "group": case.group,
+        "plugin": case.plugin,
+        "median_ms": round(median, 2),
+        "p90_ms": round(percentile(case.times, 0.9), 2),
+        "min_ms": round(min(case.times), 2),
+        "ratio": round(median / floor, 3),
+        "cpu_median_ms": round(cpu, 2),
+        "cpu_ratio": round(cpu / floor_cpu, 3) if floor_cpu else None,
+        **own,
+        "failures": case.failures,
+        "printed": case.outputs,
+        "prints": case.expect_output,
     }
 
 
@@ -951,7 +1221,6 @@ def summarize_leases(
     for case in cases:
         key = (case.plugin, case.name, case.peers)
         median, cpu = medians[key], cpus[key]
-        p90 = percentile(case.times, 0.9)
         ratio = median / floor
         alone = (case.plugin, case.name, 1)
         scale = median / medians[alone] if case.peers != 1 and alone in medians else None
@@ -959,30 +1228,23 @@ def summarize_leases(
         if case.name == EDIT_FREE and scale is not None:
             target = f"<= {HOT_PATH_LIMIT}x floor, <= {SCALE_LIMIT}x 1 peer"
             passed: bool | None = ratio <= HOT_PATH_LIMIT and scale <= SCALE_LIMIT
-        elif case.name in (EDIT_FREE, BASH_PLAIN):
+        elif case.name in (EDIT_FREE, BASH_PLAIN, PROMPT_PEERS):
             target, passed = f"<= {HOT_PATH_LIMIT}x floor", ratio <= HOT_PATH_LIMIT
         else:
             target, passed = "", None
         rows.append(
-            {
-                "case": case.name,
-                "group": case.group,
-                "plugin": case.plugin,
-                "peers": case.peers,
-                "median_ms": round(median, 2),
-                "p90_ms": round(p90, 2),
-                "min_ms": round(min(case.times), 2),
-                "ratio": round(ratio, 3),
-                "cpu_median_ms": round(cpu, 2),
-                "cpu_ratio": round(cpu / floor_cpu, 3) if floor_cpu else None,
-                "x_1_peer": round(scale, 3) if scale is not None else None,
-                "cpu_x_1_peer": round(cpu_scale, 3) if cpu_scale is not None else None,
-                "target": target,
-                "pass": passed,
-                "failures": case.failures,
-                "printed": case.outputs,
-                "prints": case.expect_output,
-            }
+            scenario_row(
+                case,
+                floor,
+                floor_cpu,
+                {
+                    "peers": case.peers,
+                    "x_1_peer": round(scale, 3) if scale is not None else None,
+                    "cpu_x_1_peer": round(cpu_scale, 3) if cpu_scale is not None else None,
+                    "target": target,
+                    "pass": passed,
+                },
+            )
         )
     scenarios = [bench.scenario for bench in benches if bench.scenario is not None]
     return {
@@ -1020,25 +1282,18 @@ def summarize_messages(
         else:
             target, passed = "", None
         rows.append(
-            {
-                "case": case.name,
-                "group": case.group,
-                "plugin": case.plugin,
-                "median_ms": round(median, 2),
-                "p90_ms": round(percentile(case.times, 0.9), 2),
-                "min_ms": round(min(case.times), 2),
-                "ratio": round(ratio, 3),
-                "cpu_median_ms": round(cpu, 2),
-                "cpu_ratio": round(cpu / floor_cpu, 3) if floor_cpu else None,
-                "x_empty_history": round(x_empty, 3) if x_empty is not None else None,
-                "cpu_x_empty_history": round(cpu_empty, 3) if cpu_empty is not None else None,
-                "target": target,
-                "pass": passed,
-                "failures": case.failures,
-                "printed": case.outputs,
-                "prints": case.expect_output,
-                "incomplete": case.wrong,
-            }
+            scenario_row(
+                case,
+                floor,
+                floor_cpu,
+                {
+                    "x_empty_history": round(x_empty, 3) if x_empty is not None else None,
+                    "cpu_x_empty_history": round(cpu_empty, 3) if cpu_empty is not None else None,
+                    "target": target,
+                    "pass": passed,
+                    "incomplete": case.wrong,
+                },
+            )
         )
     scenarios = [bench.mail for bench in benches if bench.mail is not None]
     return {
@@ -1046,6 +1301,53 @@ def summarize_messages(
         "new_messages": NEW_MESSAGES,
         "targets": {"nothing_new_x_floor": NOTHING_NEW_LIMIT, "new_x_floor": NEW_MESSAGES_LIMIT},
         "layouts": [scenario.layout for scenario in scenarios],
+        "all_pass": all(row["pass"] is not False for row in rows),
+        "cases": rows,
+    }
+
+
+def summarize_restore(
+    cases: list[Case], benches: list[Bench], floor: float, floor_cpu: float
+) -> dict[str, Any]:
+    """The restore scenario's rows, against the floor and against the same hook of a session
+    in the same repository that holds nothing."""
+    nothing = {c.plugin: c for c in cases if c.name == RESTORE_NOTHING}
+    rows = []
+    for case in cases:
+        median, cpu = statistics.median(case.times), statistics.median(case.cpu)
+        ratio = median / floor
+        reference = nothing.get(case.plugin) if case.name == RESTORE_HOLDING else None
+        x_nothing = median / statistics.median(reference.times) if reference else None
+        cpu_nothing = cpu / statistics.median(reference.cpu) if reference else None
+        if case.name == RESTORE_HOLDING:
+            target, passed = f"<= {RESTORE_LIMIT}x floor", ratio <= RESTORE_LIMIT
+        else:
+            target, passed = "", None
+        rows.append(
+            scenario_row(
+                case,
+                floor,
+                floor_cpu,
+                {
+                    "x_nothing_held": round(x_nothing, 3) if x_nothing is not None else None,
+                    "cpu_x_nothing_held": round(cpu_nothing, 3)
+                    if cpu_nothing is not None
+                    else None,
+                    "target": target,
+                    "pass": passed,
+                    "incomplete": case.wrong,
+                },
+            )
+        )
+    return {
+        "peers": RESTORE_PEERS,
+        "locks": RESTORE_LOCKS,
+        "leases": RESTORE_LEASES,
+        "tasks": RESTORE_TASKS,
+        "claimed": RESTORE_CLAIMED,
+        "received": RESTORE_RECEIVED,
+        "targets": {"x_floor": RESTORE_LIMIT},
+        "layouts": [b.restore.layout for b in benches if b.restore is not None],
         "all_pass": all(row["pass"] is not False for row in rows),
         "cases": rows,
     }
@@ -1110,6 +1412,8 @@ def print_table(report: dict[str, Any]) -> None:
         print_leases(report["leases"], report["rounds"], len(plugins))
     if report["messages"]:
         print_messages(report["messages"], report["rounds"], len(plugins))
+    if report["restore"]:
+        print_restore(report["restore"], report["rounds"], len(plugins))
     if len(cases) > 1:
         print(
             f"targets: hot path <= {HOT_PATH_LIMIT}x floor with {report['peers']} live peers; "
@@ -1128,6 +1432,12 @@ def print_table(report: dict[str, Any]) -> None:
             f"targets, notes and messages: UserPromptSubmit with {report['messages']['items']:,} "
             f"delivered in the history <= {NOTHING_NEW_LIMIT}x floor with nothing new, "
             f"<= {NEW_MESSAGES_LIMIT}x floor with {NEW_MESSAGES} new messages"
+        )
+    if report["restore"]:
+        print(
+            f"targets, restored state: SessionStart after compaction, holding "
+            f"{RESTORE_LOCKS} locks and {RESTORE_CLAIMED} tasks with {RESTORE_PEERS} live peers, "
+            f"<= {RESTORE_LIMIT}x floor"
         )
     print("overall: " + ("PASS" if report["all_pass"] else "FAIL"))
     for number, plugin in enumerate(plugins, 1):
@@ -1221,6 +1531,45 @@ def print_messages(mail: dict[str, Any], rounds: int, plugin_count: int) -> None
     print()
 
 
+def print_restore(restore: dict[str, Any], rounds: int, plugin_count: int) -> None:
+    for number, layout in enumerate(restore["layouts"], 1):
+        label = f"[{number}] " if plugin_count > 1 else ""
+        print(
+            f"{label}restored state after compaction: the measured session holds "
+            f"{layout['locks']} locks, {layout['leases']} file leases and {layout['claimed']} of "
+            f"{layout['tasks']} tasks, and was shown {layout['received']} messages since its "
+            f"previous compaction ({layout['repeated']} repeated, {layout['counted']} counted); "
+            f"{layout['live_peers']} live peers; what it is told before "
+            f"unread items: {layout['restored_chars']} characters (budget {RESTORE_BUDGET}); "
+            f"set up in {layout['setup_s']:.0f} s"
+        )
+    width = 36 if plugin_count > 1 else 32
+    header = (
+        f"{'case':<{width}} {'median ms':>9} {'p90 ms':>8} {'x floor':>8} {'x nothing':>9} "
+        f"{'cpu ms':>7} {'cpu x n':>7}  {'target':<14} result"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in restore["cases"]:
+        name = f"[{row['plugin']}] {row['case']}" if plugin_count > 1 else row["case"]
+        verdict = {True: "PASS", False: "FAIL", None: ""}[row["pass"]]
+        if row["prints"]:
+            verdict += f" (output in {row['printed']}/{rounds} runs)"
+        if row["incomplete"]:
+            verdict += f" ({row['incomplete']} runs restored no messages)"
+        if row["failures"]:
+            verdict += f" ({row['failures']} non-zero exits)"
+        nothing, cpu_nothing = row["x_nothing_held"], row["cpu_x_nothing_held"]
+        print(
+            f"{name:<{width}} {row['median_ms']:>9.1f} {row['p90_ms']:>8.1f} "
+            f"{row['ratio']:>7.2f}x {f'{nothing:.2f}x' if nothing is not None else '':>9} "
+            f"{row['cpu_median_ms']:>7.1f} "
+            f"{f'{cpu_nothing:.2f}x' if cpu_nothing is not None else '':>7}  "
+            f"{row['target']:<14} {verdict.strip()}"
+        )
+    print()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -1265,9 +1614,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        choices=("hooks", "leases", "messages"),
-        help="run only the hook cases, only the lease scenario or only the message scenario "
-        "(default: all three)",
+        choices=("hooks", "leases", "messages", "restore"),
+        help="run only the hook cases, or only the lease, the message or the restore scenario "
+        "(default: all four)",
     )
     parser.add_argument(
         "--lease-peers",
@@ -1323,6 +1672,9 @@ def main(argv: list[str] | None = None) -> int:
             if args.only in (None, "leases"):
                 bench.scenario = LeaseScenario(bench, args.lease_peers, args.leases)
                 scenario_cases += bench.scenario.set_up()
+            if args.only in (None, "restore"):
+                bench.restore = RestoreScenario(bench)
+                scenario_cases += bench.restore.set_up()
             if bench.mail is not None:
                 bench.mail.ready()
             if not found:
@@ -1331,7 +1683,7 @@ def main(argv: list[str] | None = None) -> int:
             found += scenario_cases
             for case in found[1:]:
                 case.plugin = number
-                if len(roots) > 1 and case.group not in ("leases", "messages"):
+                if len(roots) > 1 and case.group not in SCENARIOS:
                     # the scenarios show the number apart
                     case.name = f"[{number}] {case.name}"
             cases += found if number == 1 else found[1:]  # one floor
@@ -1344,6 +1696,9 @@ def main(argv: list[str] | None = None) -> int:
             if bench.mail is not None:
                 mine = [c for c in cases if c.group == "messages" and c.plugin == number]
                 bench.mail.check(mine, rounds)
+            if bench.restore is not None:
+                mine = [c for c in cases if c.group == "restore" and c.plugin == number]
+                bench.restore.check(mine, rounds)
         report = summarize(cases, benches, rounds, facts)
     finally:
         for bench in benches:

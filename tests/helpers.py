@@ -8,6 +8,7 @@ import shlex
 import subprocess
 import sys
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -217,10 +218,12 @@ class Plugin:
 
 
 class StandIn:
-    """A real process standing in for a Claude Code process (CLAUDE_PID) in tests."""
+    """A real process standing in for a Claude Code process (CLAUDE_PID) in tests; `args` are
+    added to its command line, as `claude --resume ID --fork-session` has them."""
 
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
+    def __init__(self, args: Sequence[str] = ()) -> None:
+        argv = [sys.executable, "-c", "import time; time.sleep(3600)", *args]
+        self.proc = subprocess.Popen(argv)
         self.pid = self.proc.pid
 
     def kill(self) -> None:

@@ -4,7 +4,10 @@ not enabled must not start Python at all."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import runpy
 import subprocess
 import sys
 
@@ -37,3 +40,28 @@ def test_quick_benchmark_runs_every_case_cleanly(tmp_path):
     ]
     assert all(c["printed"] == 0 for c in quiet), quiet
     assert all(c["ratio"] < 0.5 for g, c in cases.items() if g[0] == "off")
+
+    # Compaction of a session that holds much: it printed the restored state on every run,
+    # with the messages it had received, and the set-up found everything where it should be.
+    restore = {c["case"]: c for c in report["restore"]["cases"]}
+    holding = restore["SessionStart (compact), holding"]
+    assert holding["printed"] == report["rounds"] and holding["incomplete"] == 0, holding
+    assert holding["failures"] == 0 and holding["x_nothing_held"] is not None
+    assert holding["target"] == "<= 8.0x floor"
+    (layout,) = report["restore"]["layouts"]
+    assert layout["locks"] == 50 and layout["claimed"] == 20 and layout["live_peers"] == 16
+    assert layout["repeated"] + layout["counted"] == layout["received"] == 5
+    assert not [n for n in report["plugins"][0]["notes"] if n.startswith("restore")]
+    printed = table(report)
+    assert "restored state after compaction: the measured session holds 50 locks" in printed
+    row = next(x for x in printed.splitlines() if x.startswith(holding["case"]))
+    assert f"{holding['ratio']:.2f}x" in row and "<= 8.0x floor" in row
+
+
+def table(report: dict) -> str:
+    """What bench/hooks.py prints for `report` without --json."""
+    bench = runpy.run_path(str(ROOT / "bench" / "hooks.py"), run_name="bench_hooks")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        bench["print_table"](report)
+    return out.getvalue()

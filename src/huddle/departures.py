@@ -78,7 +78,11 @@ def listing(items: list[str], limit: int = LISTED, width: int = 0) -> str:
 
 
 def task_words(task: dict[str, Any]) -> str:
-    return f'{task["id"]} "{clean(str(task.get("title", "")), 80)}"'
+    """A task's id and title, the title JSON-quoted: a quote in it cannot end it early."""
+    import json
+
+    title = json.dumps(clean(str(task.get("title", "")), 80), ensure_ascii=False)
+    return f"{task['id']} {title}"
 
 
 def describe(held: Held) -> str:
