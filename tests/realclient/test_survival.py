@@ -173,8 +173,13 @@ def test_a_fork_is_told_what_its_live_parent_holds_and_inherits_none_of_it(lab: 
         assert a.turn(bash(claim, "holding"))["result"] == "holding"
         parent = heartbeat(repo, a.session_id)["name"]  # type: ignore[index]
         fork = ClaudeSession(
-            PLUGIN_ROOT, repo, lab.root / "fork", home=lab.home, env=lab.env(),
-            claude_bin=lab.claude_bin, extra_args=["--resume", a.session_id, "--fork-session"],
+            PLUGIN_ROOT,
+            repo,
+            lab.root / "fork",
+            home=lab.home,
+            env=lab.env(),
+            claude_bin=lab.claude_bin,
+            extra_args=["--resume", a.session_id, "--fork-session"],
         )
         with fork:
             fork.start()
@@ -188,3 +193,34 @@ def test_a_fork_is_told_what_its_live_parent_holds_and_inherits_none_of_it(lab: 
             assert "- you hold no locks, file leases or tasks" in text, text
             lock = json.loads((state_dir(repo) / "locks" / "src%2Fapp.py.json").read_text())
             assert lock["holder"] == a.session_id
+
+
+def test_a_clean_exit_gives_everything_back_and_tells_the_peer_it_shared_a_file_with(
+    lab: Lab,
+) -> None:
+    repo = make_repo(lab.root / "shop")
+    worktree = add_worktree(repo, lab.root / "shop-ui", "ui/fixes")
+    lab.enable(repo)
+    task_id = run_huddle(lab, repo, "task", "add", TASK).stdout.strip()
+    with lab.session(repo, "a") as a, lab.session(worktree, "b") as b:
+        started(a, repo)
+        started(b, repo)
+        assert b.turn(write(worktree / APP, "total = 5\n"))["result"] == "wrote"
+        assert b.turn(bash(f"huddle task claim {task_id}", "claimed"))["result"] == "claimed"
+        assert a.turn(write(repo / APP, "total = 2\n"))["result"] == "wrote"  # warned, leased
+        b_name = heartbeat(repo, b.session_id)["name"]  # type: ignore[index]
+
+        assert b.close(timeout=20) == 0  # stdin closed: SessionEnd runs
+        ended = wait_heartbeat(repo, b.session_id, lambda r: r["state"] == "ended", "ended")
+        assert ended["end_reason"] == "other"
+        board = json.loads(run_huddle(lab, repo, "task", "list", "--json").stdout)
+        assert [(t["id"], t["state"]) for t in board] == [(task_id, "open")]
+
+        assert a.turn("carry on")["result"] == "ok"
+        items = huddle_items(
+            turn_hook_entries(a.api.last_conversation_request()), "UserPromptSubmit"
+        )
+        [item] = items
+        assert f'session \\"{b_name}\\" (branch ui/fixes) ended and gave back' in item, item
+        assert f"leases on files it was editing: {APP}" in item, item
+        assert f'tasks {task_id} \\"{TASK}\\" (open again)' in item, item
