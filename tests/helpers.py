@@ -199,11 +199,13 @@ class Plugin:
         pid: int | None = None,
         timeout: float = 60,
         check: bool = False,
+        stdin: str | None = None,
     ) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
             [str(HUDDLE), *args],
             cwd=cwd,
             env=self.environ(pid, session_id),
+            input=stdin,
             capture_output=True,
             text=True,
             timeout=timeout,

@@ -96,6 +96,12 @@ def test_name_and_doing_from_inside_a_session(tmp_path):
             )
         }
         assert listed["checkout-totals"]["task"] == "refactor totals"
+        typed = 'fix the "cart" totals\n  $HOME `date` & (soon)\n'
+        plugin.cli("doing", "--stdin", cwd=repo, session_id=a, stdin=typed, check=True)
+        shared = plugin.cli("sessions", "--json", cwd=repo, session_id=a, check=True).stdout
+        mine = [s for s in json.loads(shared) if s["current"]]
+        assert mine[0]["task"] == 'fix the "cart" totals $HOME `date` & (soon)'
+        plugin.cli("doing", "refactor", "totals", cwd=repo, session_id=a, check=True)
         assert listed["checkout-totals"]["current"] is True
         assert listed["main-2"]["current"] is False
         # The old name is free again.

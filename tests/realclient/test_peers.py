@@ -307,3 +307,17 @@ def test_bash_calls_learn_the_plugin_data_dir(lab: Lab) -> None:
         assert out.splitlines()[0] == f"DATA={lab.data_dir}", out
         checks = {c["what"]: c for c in json.loads(out.split("\n", 1)[1])}
         assert str(lab.data_dir / "venv") in checks["plugin venv"]["detail"]
+
+
+def test_slash_doing_takes_the_text_as_typed_in_the_default_permission_mode(lab: Lab) -> None:
+    repo = make_repo(lab.root / "shop")
+    lab.enable(repo)
+    a = ClaudeSession(
+        PLUGIN_ROOT, repo, lab.root / "a", home=lab.home, env=lab.env(),
+        claude_bin=lab.claude_bin, extra_args=["--permission-mode", "default"],
+    )
+    with a:
+        started(a, repo)
+        typed = 'fix the "cart" totals $HOME `date` & (soon)'
+        assert a.turn(f"/huddle:doing {typed}")["result"] == "ok"
+        assert wait_heartbeat(repo, a.session_id)["task"] == typed

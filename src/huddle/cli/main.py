@@ -42,6 +42,7 @@ def parser() -> argparse.ArgumentParser:
     d = verbs.add_parser("doing", help="share what this session is working on")
     d.add_argument("text", nargs="*")
     d.add_argument("--clear", action="store_true", help="share no task")
+    d.add_argument("--stdin", action="store_true", help="read the text from standard input")
     d.add_argument("--session", help="act for this session (name or id) instead")
 
     lk = verbs.add_parser("lock", help="lock a file or glob against other sessions' edits")
@@ -173,7 +174,7 @@ def dispatch(args: argparse.Namespace) -> int:
     if verb == "doing":
         from huddle.cli import own_cmd
 
-        text = " ".join(args.text)
+        text = " ".join(sys.stdin.read().split() if args.stdin else args.text)
         if not text and not args.clear:
             raise UserError('say what: huddle doing "fixing the login form" (or --clear)')
         return own_cmd.doing(text, args.clear, args.session)
