@@ -202,3 +202,22 @@ def test_options_may_come_between_a_messages_name_and_its_text():
         parse(["sessions", "stray"])
     with pytest.raises(SystemExit):
         parse(["send", "bob", "--kind", "answer", "text", "--bogus"])
+
+
+def test_args_from_stdin_are_split_like_a_shell_but_never_expanded(monkeypatch):
+    import io
+
+    from huddle.cli.main import parse
+
+    def parsed(verb: str, typed: str):
+        monkeypatch.setattr("sys.stdin", io.StringIO(typed))
+        return parse([verb, "--args-stdin"])
+
+    args = parsed("lock", 'src/app.py --reason "a big $HOME refactor" --ttl 2h\n')
+    assert (args.pattern, args.reason, args.ttl) == ("src/app.py", "a big $HOME refactor", "2h")
+    args = parsed("task", "add fix the user's `date` cart\n")
+    assert (args.step, args.title) == ("add", ["fix", "the", "user's", "`date`", "cart"])
+    args = parsed("task", "\n")
+    assert args.verb == "task" and args.step is None
+    with pytest.raises(SystemExit):
+        parsed("sessions", "--bogus")

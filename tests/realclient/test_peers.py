@@ -321,3 +321,26 @@ def test_slash_doing_takes_the_text_as_typed_in_the_default_permission_mode(lab:
         typed = 'fix the "cart" totals $HOME `date` & (soon)'
         assert a.turn(f"/huddle:doing {typed}")["result"] == "ok"
         assert wait_heartbeat(repo, a.session_id)["task"] == typed
+
+
+def test_slash_commands_with_arguments_take_them_as_typed(lab: Lab) -> None:
+    repo = make_repo(lab.root / "shop")
+    lab.enable(repo)
+    a = ClaudeSession(
+        PLUGIN_ROOT, repo, lab.root / "a", home=lab.home, env=lab.env(),
+        claude_bin=lab.claude_bin, extra_args=["--permission-mode", "default"],
+    )
+    with a:
+        started(a, repo)
+        title = "fix the user's `cart` on $HOME"
+        assert a.turn(f"/huddle:task add {title}")["result"] == "ok"
+        [task] = (repo / ".claude" / "sessions" / "tasks").glob("*.json")
+        assert json.loads(task.read_text())["title"] == title
+        reason = 'the "totals" rewrite'
+        typed = f"/huddle:lock src/app.py --reason '{reason}' --ttl 30m"
+        assert a.turn(typed)["result"] == "ok"
+        lock = json.loads((repo / ".claude/sessions/locks/src%2Fapp.py.json").read_text())
+        assert (lock["holder"], lock["reason"]) == (a.session_id, reason)
+        assert 1700 < lock["expires"] - lock["at"] <= 1800
+        assert a.turn("/huddle:sessions")["result"] == "ok"
+        assert "locked:src/app.py" in prompt_of(a.api.last_conversation_request())

@@ -234,16 +234,38 @@ def _messages(args: argparse.Namespace) -> int:
 FREE_TEXT = ("send", "note", "doing")
 
 
+ARGS_STDIN = "--args-stdin"
+
+
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     """Parse the command line. Options may also come between a message's name and its text
-    (`huddle send bob --kind answer "..."`): argparse alone would refuse the text."""
+    (`huddle send bob --kind answer "..."`): argparse alone would refuse the text.
+
+    `huddle VERB --args-stdin` reads the rest of the command line from standard input: what a
+    slash command's user typed, split into words like a shell does but never expanded, so `$`,
+    backticks and a lone apostrophe reach huddle as typed.
+    """
+    words = list(sys.argv[1:] if argv is None else argv)
+    if len(words) == 2 and words[1] == ARGS_STDIN:
+        words = [words[0], *typed_words(sys.stdin.read())]
     command = parser()
-    args, extra = command.parse_known_args(argv)
+    args, extra = command.parse_known_args(words)
     if extra and args.verb in FREE_TEXT and not any(word.startswith("-") for word in extra):
         args.text = [*args.text, *extra]
     elif extra:
         command.error(f"unrecognized arguments: {' '.join(extra)}")
     return args
+
+
+def typed_words(text: str) -> list[str]:
+    """Words as a shell would split them (quotes group, nothing expands); plain whitespace
+    splitting when the quotes do not pair up (`fix the user's cart`)."""
+    import shlex
+
+    try:
+        return shlex.split(text)
+    except ValueError:
+        return text.split()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
