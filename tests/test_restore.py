@@ -343,6 +343,39 @@ def test_resume_restores_the_name_and_task_summary_and_repeats_nothing_received(
     assert len(before_unread(text)) <= BUDGET
 
 
+@pytest.mark.parametrize("ending", ["clean", "killed"])
+def test_a_resumed_session_is_told_what_its_last_end_gave_back(
+    repo, state, session, spawn, ending
+):
+    a, b = session("cart"), session("beta")
+    commit(repo, ["src/app.py"])
+    ok(a.cli("lock", "src/app.py"))
+    task = add_task(b, "fix the rounding of totals")
+    ok(a.cli("task", "claim", task))
+    if ending == "clean":
+        assert a.hook("SessionEnd") is None
+        how = "it ended"
+    else:
+        a.proc.kill()  # and reaped: no SessionEnd
+        prompt(b)  # B's next prompt notices the crash and gives everything back
+        how = "its process died"
+    assert json.loads(ok(b.cli("locks", "--json"))) == []
+    a.proc = spawn()  # `claude --resume`: the same session id, a new process
+
+    text = start(a, "resume")
+    assert text is not None
+    own = parts(text)["own"]
+    told = line(own, "- when this session last ended")
+    assert re.match(r"- when this session last ended \(\d\d:\d\d\), ", told), told
+    assert f"{how} and huddle gave back what it held: locks on src/app.py; " in told, told
+    assert f'tasks {task} "fix the rounding of totals" (open again)' in told, told
+    assert line(own, "- you hold ") == "- you hold no locks, file leases or tasks"
+    # Said once: a second resume has nothing to add.
+    assert a.hook("SessionEnd") is None
+    again = start(a, "resume")
+    assert again is None or "last ended" not in again
+
+
 # --- forks ------------------------------------------------------------------------------------
 
 

@@ -61,6 +61,14 @@ def release(state: str, record: Record) -> Held:
     return Held(patterns, files, tasks.release_all(state, session_id))
 
 
+def give_back(state: str, record: Record) -> Held:
+    """release(), noting in the record (which the caller writes) what was given back: a
+    session resumed later is told."""
+    held = release(state, record)
+    record["released"] = describe(held) if held.locks or held.files or held.tasks else None
+    return held
+
+
 def listing(items: list[str], limit: int = LISTED, width: int = 0) -> str:
     """Items joined by commas: at most `limit` of them and, given a `width`, as many as fit in
     it, with "and N more" for the rest."""
@@ -126,11 +134,11 @@ def notice_crashes(state: str, me: str, now: float) -> int:
     gone = [r for r in records if r.get("session_id") != me and liveness.process_gone(r)]
     found = 0
     for record in gone:
-        marked = _mark_gone(state, record["session_id"], now)
-        if marked is None:
+        done = _mark_gone(state, record["session_id"], now)
+        if done is None:
             continue  # another hook got there first, or the record changed meanwhile
         found += 1
-        held = release(state, marked)
+        marked, held = done
         text = (
             f"{who(marked)} ended unexpectedly: its Claude Code process is gone and it never "
             f"said goodbye. It held {describe(held)}."
@@ -155,13 +163,18 @@ class _Skip(Exception):
     pass
 
 
-def _mark_gone(state: str, session_id: str, now: float) -> Record | None:
+def _mark_gone(state: str, session_id: str, now: float) -> tuple[Record, Held] | None:
+    """Mark the session gone and give back what it held, under its record's lock: of any
+    number of hooks noticing at once, exactly one does it. None for the others."""
+    given: list[Held] = []
+
     def change(record: Record) -> None:
         if not liveness.process_gone(record):
             raise _Skip
         record["state"] = GONE
         record["ended_at"] = now
         record["end_reason"] = CRASHED
+        given.append(give_back(state, record))
 
     try:
         record = heartbeats.update(state, session_id, change)
@@ -173,7 +186,7 @@ def _mark_gone(state: str, session_id: str, now: float) -> Record | None:
             os.utime(heartbeats.path_for(state, session_id), (last, last))
         except OSError:
             pass
-    return record
+    return record, given[0]
 
 
 # -- clean ends

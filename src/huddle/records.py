@@ -56,6 +56,7 @@ class Heartbeat:
     end_reason: Optional[str] = None  # noqa: UP045 - END_CLEAR, END_CRASHED or SessionEnd's
     context_since: Optional[float] = None  # noqa: UP045 - the last compaction or /clear
     contacts: List[str] = field(default_factory=list)  # noqa: UP006 - sessions it wrote to
+    released: Optional[str] = None  # noqa: UP045 - what its end gave back, for a resume
     version: int = RECORD_VERSION
 
     __pydantic_config__ = _PYDANTIC_CONFIG

@@ -48,7 +48,8 @@ def digest(
     alone: bool = False,
 ) -> str | None:
     """The session's own state; `since` and `inboxes` say whose messages received since when
-    to repeat (None: none), `origin` is what a fork is told about its parent. None for a session
+    to repeat (None: none), `origin` is where the session comes from: what a fork is told of its
+    parent, or what a resumed session's last end gave back. None for a session
     `alone` that holds no lock or task and received nothing: there is nothing to restore."""
     from huddle.departures import task_words
 

@@ -224,3 +224,26 @@ def test_a_clean_exit_gives_everything_back_and_tells_the_peer_it_shared_a_file_
         assert f'session \\"{b_name}\\" (branch ui/fixes) ended and gave back' in item, item
         assert f"leases on files it was editing: {APP}" in item, item
         assert f'tasks {task_id} \\"{TASK}\\" (open again)' in item, item
+
+
+def test_a_resumed_session_is_told_what_its_last_exit_gave_back(lab: Lab) -> None:
+    repo = make_repo(lab.root / "shop")
+    lab.enable(repo)
+    with lab.session(repo, "a") as a:
+        started(a, repo)
+        assert a.turn(bash(f"huddle lock {APP}", "locked"))["result"] == "locked"
+        session_id = a.session_id
+        assert a.close(timeout=20) == 0
+    wait_heartbeat(repo, session_id, lambda r: r["state"] == "ended", "ended")
+    resumed = ClaudeSession(
+        PLUGIN_ROOT, repo, lab.root / "resumed", home=lab.home, env=lab.env(),
+        claude_bin=lab.claude_bin, extra_args=["--resume", session_id],
+    )
+    with resumed:
+        resumed.start()
+        assert resumed.turn("where were we")["result"] == "ok"
+        assert resumed.session_id == session_id
+        body = resumed.api.conversation_requests()[0]
+        text = session_start_text(body, "restored on resume")
+        assert f"it ended and huddle gave back what it held: locks on {APP}." in text, text
+        assert "- you hold no locks, file leases or tasks" in text, text

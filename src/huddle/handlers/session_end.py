@@ -22,22 +22,23 @@ CLEAR = "clear"
 
 
 def handle(context: Context) -> dict[str, Any] | None:
+    from huddle import departures
+
     reason = context.event.reason
+    given: list[departures.Held] = []
 
     def end(record: dict[str, Any]) -> None:
         record["state"] = ENDED
         record["ended_at"] = context.now
         record["last_activity"] = context.now
         record["end_reason"] = reason or None
+        if reason != CLEAR:
+            given.append(departures.give_back(context.state, record))
 
     try:
         record = heartbeats.update(context.state, context.session_id, end)
     except (FileNotFoundError, atomic.Corrupt):
         return None  # never registered here: nothing to end
-    if reason == CLEAR:
-        return None
-    from huddle import departures
-
-    held = departures.release(context.state, record)
-    departures.announce_end(context.state, record, held, context.now)
+    if given:
+        departures.announce_end(context.state, record, given[0], context.now)
     return None

@@ -25,6 +25,7 @@ def handle(context: Context) -> dict[str, Any] | None:
     bootstrap.remember_interpreter()
     share_data_dir()
     departures.look_for_crashes(context.state, context.session_id, context.now)
+    given_back = last_given_back(context) if context.event.source == "resume" else None
     everyone = sessions.load_all(context.state, context.now)
     peers = [s for s in everyone if s.live and s.session_id != context.session_id]
     try:
@@ -39,7 +40,7 @@ def handle(context: Context) -> dict[str, Any] | None:
     source = context.event.source
     main = context.location.main_worktree
     if me is not None and source in restore.SOURCES:
-        own_state = restored(context, me, source, alone=not peers)
+        own_state = restored(context, me, source, alone=not peers, given_back=given_back)
         room = restore.BUDGET - len(own_state or "") - 2
         parts = [own_state, digest.startup(peers, None, main, context.now, budget=room)]
     else:
@@ -53,7 +54,29 @@ def handle(context: Context) -> dict[str, Any] | None:
     return additional_context("SessionStart", text) if text else None
 
 
-def restored(context: Context, me: Heartbeat, source: str, alone: bool) -> str | None:
+def last_given_back(context: Context) -> str | None:
+    """For a resumed session: what its last end (clean or not) gave back, as a line."""
+    from huddle.display import clock
+    from huddle.store import atomic, heartbeats
+
+    try:
+        before = heartbeats.read_raw(context.state, context.session_id)
+    except (FileNotFoundError, atomic.Corrupt):
+        return None
+    released, ended_at = before.get("released"), before.get("ended_at")
+    if before.get("state") not in ("ended", "gone") or not isinstance(released, str):
+        return None
+    when = f" ({clock(ended_at)})" if isinstance(ended_at, (int, float)) else ""
+    how = "its process died" if before.get("state") == "gone" else "it ended"
+    return (
+        f"- when this session last ended{when}, {how} and huddle gave back what it held: "
+        f"{released}. Lock or claim again what you still need."
+    )
+
+
+def restored(
+    context: Context, me: Heartbeat, source: str, alone: bool, given_back: str | None = None
+) -> str | None:
     """The session's own state after compaction, resume, /clear or a fork."""
     from huddle import config, lineage
     from huddle.store import heartbeats
@@ -84,7 +107,7 @@ def restored(context: Context, me: Heartbeat, source: str, alone: bool) -> str |
         lease_ttl=config.load(state)["lease_ttl"],
         since=since if isinstance(since, (int, float)) else None,
         inboxes=inboxes,
-        origin=origin,
+        origin=origin or given_back,
         alone=alone,
     )
     if source in ("compact", "clear"):
