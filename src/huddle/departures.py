@@ -62,10 +62,10 @@ def release(state: str, record: Record) -> Held:
 
 
 def give_back(state: str, record: Record) -> Held:
-    """release(), noting in the record (which the caller writes) what was given back: a
-    session resumed later is told."""
+    """release(), noting in the record (which the caller writes) the locks and tasks given
+    back: a session resumed later is told. Leases come back by themselves with the next edit."""
     held = release(state, record)
-    record["released"] = describe(held) if held.locks or held.files or held.tasks else None
+    record["released"] = describe(held) if held.locks or held.tasks else None
     return held
 
 
