@@ -242,6 +242,10 @@ def test_every_event_of_a_session_lifecycle(tmp_path, plugin, kind):
         assert fire_and_mark("SessionStart-compact", claude.pid) is None
         hb = heartbeat(state, sid)
         assert (hb["name"], hb["started_at"], hb["state"]) == (place.name, started, "idle")
+        # An automatic compaction inside a turn leaves the session working.
+        assert fire_and_mark("UserPromptSubmit", claude.pid) is None
+        assert fire_and_mark("SessionStart-compact", claude.pid) is None
+        assert heartbeat(state, sid)["state"] == "working"
 
         before = time.time()
         assert fire_and_mark("SessionEnd-other", claude.pid) is None

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 
 from huddle import liveness, log, procs, repo
-from huddle.records import STATE_ENDED, STATE_GONE, STATE_IDLE, Heartbeat, load
+from huddle.records import STATE_ENDED, STATE_GONE, STATE_IDLE, STATE_WORKING, Heartbeat, load
 from huddle.repo import Location
 from huddle.store import atomic, heartbeats, names
 
@@ -69,8 +69,10 @@ def register(
     cwd: str,
     pid: int | None,
     now: float,
+    keep_state: bool = False,
 ) -> Heartbeat:
-    """Write the session's heartbeat for a start or a resume, keeping what it already chose."""
+    """Write the session's heartbeat for a start or a resume, keeping what it already chose
+    (and, with `keep_state`, whether it is working or idle)."""
     branch = repo.branch(location)
     try:
         previous: Heartbeat | None = heartbeats.read(state, session_id)
@@ -98,7 +100,9 @@ def register(
         cwd=cwd,
         started_at=previous.started_at if previous else now,
         last_activity=now,
-        state=STATE_IDLE,
+        state=previous.state
+        if keep_state and previous is not None and previous.state in (STATE_WORKING, STATE_IDLE)
+        else STATE_IDLE,
         task=previous.task if previous else "",
         files=previous.files if previous else [],
         context_since=previous.context_since if previous else None,

@@ -44,6 +44,8 @@ def register(context: Context) -> Any:
         context.cwd,
         sessions.current_pid(),
         context.now,
+        # Compaction can happen inside a turn (auto-compact): the session is still working.
+        keep_state=context.event.source == "compact",
     )
 
 
