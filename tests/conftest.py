@@ -13,7 +13,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from tests.helpers import StandIn, add_worktree  # noqa: E402 - needs src on the path first
+from tests.helpers import (  # noqa: E402 - needs src on the path first
+    Plugin,
+    StandIn,
+    add_worktree,
+    commit_files,
+    make_repo,
+)
+
+# A hook that failed prints nothing, as one with nothing to say does: tests that use the shared
+# `plugin` fixture fail if its log says something went wrong.
+TROUBLE = ("failed", "Traceback", "unexpected", "could not")
 
 
 @pytest.fixture(autouse=True)
@@ -64,6 +74,27 @@ def spawn() -> Iterator[Callable[[], StandIn]]:
     yield make
     for proc in made:
         proc.kill()
+
+
+@pytest.fixture
+def plugin(tmp_path: Path, fast_path: str) -> Iterator[Plugin]:
+    """The plugin with a data directory of the test's own; its log must stay free of trouble."""
+    plugin = Plugin(tmp_path / "data", env={"PATH": fast_path})
+    yield plugin
+    log = plugin.log_text()
+    for trouble in TROUBLE:
+        assert trouble not in log, log
+
+
+@pytest.fixture
+def repo(tmp_path: Path, plugin: Plugin, request: pytest.FixtureRequest) -> Path:
+    """An enabled repository `shop` on branch main, with the module's REPO_FILES committed."""
+    repo = make_repo(tmp_path / "shop")
+    files = getattr(request.module, "REPO_FILES", ())
+    if files:
+        commit_files(repo, files)
+    plugin.cli("enable", cwd=repo, check=True)
+    return repo
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import shlex
 import subprocess
 import sys
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,16 @@ def make_repo(path: Path, *, commit: bool = True, branch: str = "main") -> Path:
         git(path, "add", "README.md")
         git(path, "commit", "-q", "-m", "first")
     return path
+
+
+def commit_files(repo: Path, files: Iterable[str] | Mapping[str, str]) -> None:
+    """Write and commit files (`# <path>` as their text unless a mapping gives it)."""
+    texts = dict(files) if isinstance(files, Mapping) else {f: f"# {f}\n" for f in files}
+    for rel, text in texts.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "files")
 
 
 def add_worktree(repo: Path, path: Path, branch: str) -> Path:

@@ -30,7 +30,6 @@ from tests.helpers import (
     Plugin,
     StandIn,
     checked,
-    make_repo,
     new_session_id,
     sample,
 )
@@ -42,7 +41,7 @@ EACH = 250
 
 # Shared by the senders and the test: the exact text of message `n` of sender `i`. Quotes,
 # backslashes and characters beyond ASCII are there to be escaped; no whitespace is doubled.
-BODY = r'''
+BODY = r"""
 ALPHABET = 'abcdefgh"\\é中🙂{}[]:,xyz'
 
 
@@ -50,12 +49,14 @@ def body(i, n, size=None):
     size = 1 + (n * 37 + i * 11) % 160 if size is None else size
     fill = "".join(ALPHABET[(i + n + k) % len(ALPHABET)] for k in range(size))
     return f"s{i} m{n:03d} {fill} end-{i}-{n}"
-'''
+"""
 _space: dict[str, object] = {}
 exec(BODY, _space)  # noqa: S102 - the same definition the child processes run
 body = cast("Callable[..., str]", _space["body"])
 
-SENDER = BODY + r'''
+SENDER = (
+    BODY
+    + r"""
 import sys, time
 sys.path.insert(0, sys.argv[1])
 from huddle import messages, sessions
@@ -65,10 +66,11 @@ me = messages.Sender(sys.argv[6], f"sender{index}", f"branch{index}")
 sys.stdin.read()  # the gate: every sender starts at the same moment
 for n in range(count):
     messages.send(state, me, to, body(index, n))
-'''
+"""
+)
 
 # A second reader of the recipient's inbox, in-process hooks in a loop until told to stop.
-READER = r'''
+READER = r"""
 import json, os, sys
 sys.path.insert(0, sys.argv[1])
 from huddle import hookmain
@@ -81,24 +83,10 @@ with open(sys.argv[4], "w") as shown:  # a file, not a pipe: a full pipe would s
         if output:
             shown.write(json.dumps(output) + "\n")
 sys.stderr.write(f"{runs}\n")
-'''
+"""
 
 
 LIMIT = 180
-
-
-@pytest.fixture
-def plugin(tmp_path: Path, fast_path: str) -> Iterator[Plugin]:
-    plugin = Plugin(tmp_path / "data", env={"PATH": fast_path})
-    yield plugin
-    assert "failed" not in plugin.log_text(), plugin.log_text()
-
-
-@pytest.fixture
-def repo(tmp_path: Path, plugin: Plugin) -> Path:
-    repo = make_repo(tmp_path / "shop")
-    plugin.cli("enable", cwd=repo, check=True)
-    return repo
 
 
 class Recipient:
@@ -156,21 +144,46 @@ def test_every_message_is_injected_exactly_once_under_load(
     children: list[subprocess.Popen[str]] = []
     try:
         reader = subprocess.Popen(
-            [sys.executable, "-c", READER, SRC, json.dumps(recipient.payload()), str(stop),
-             str(shown_file)],
-            cwd=repo, env=child_env(plugin, recipient.proc.pid),
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-c",
+                READER,
+                SRC,
+                json.dumps(recipient.payload()),
+                str(stop),
+                str(shown_file),
+            ],
+            cwd=repo,
+            env=child_env(plugin, recipient.proc.pid),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         children.append(reader)
         gate_read, gate_write = os.pipe()
         try:
             for i in range(SENDERS):
-                children.append(subprocess.Popen(
-                    [sys.executable, "-c", SENDER, SRC, str(state), recipient.sid, str(i),
-                     str(EACH), new_session_id()],
-                    stdin=gate_read, cwd=repo, env=child_env(plugin),
-                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                ))
+                children.append(
+                    subprocess.Popen(
+                        [
+                            sys.executable,
+                            "-c",
+                            SENDER,
+                            SRC,
+                            str(state),
+                            recipient.sid,
+                            str(i),
+                            str(EACH),
+                            new_session_id(),
+                        ],
+                        stdin=gate_read,
+                        cwd=repo,
+                        env=child_env(plugin),
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.PIPE,
+                        text=True,
+                    )
+                )
         finally:
             os.close(gate_read)
             os.close(gate_write)  # every sender's read returns now
@@ -242,7 +255,9 @@ def test_every_message_is_injected_exactly_once_under_load(
 
 # Sends message `n` of a large series until killed; at the step named in argv[7] of message
 # number argv[8] it stops itself, for the parent to kill it there.
-KILLED = BODY + r'''
+KILLED = (
+    BODY
+    + r'''
 import builtins, os, signal, sys, time
 sys.path.insert(0, sys.argv[1])
 from huddle import messages, sessions
@@ -305,15 +320,37 @@ for n in range(count):
     messages.send(state, me, to, body(index, n, 12000))
     print(n, flush=True)
 '''
+)
 
 
-def run_killed(plugin: Plugin, state: Path, recipient: Recipient, index: int, count: int,
-               step: str = "none", at: int = -1) -> subprocess.Popen[str]:
+def run_killed(
+    plugin: Plugin,
+    state: Path,
+    recipient: Recipient,
+    index: int,
+    count: int,
+    step: str = "none",
+    at: int = -1,
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-c", KILLED, SRC, str(state), recipient.sid, str(index), str(count),
-         new_session_id(), step, str(at)],
-        cwd=recipient.repo, env=child_env(plugin),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            KILLED,
+            SRC,
+            str(state),
+            recipient.sid,
+            str(index),
+            str(count),
+            new_session_id(),
+            step,
+            str(at),
+        ],
+        cwd=recipient.repo,
+        env=child_env(plugin),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -429,8 +466,9 @@ def test_a_corrupted_message_is_set_aside_and_the_others_are_delivered(
 # --- two hooks of one session racing for the same message ------------------------------------
 
 
-def test_a_hook_that_loses_the_claim_shows_nothing_of_it(plugin, repo, state, recipient,
-                                                          monkeypatch):
+def test_a_hook_that_loses_the_claim_shows_nothing_of_it(
+    plugin, repo, state, recipient, monkeypatch
+):
     """Another hook (a PostToolUse next to this UserPromptSubmit, `huddle inbox`) claims every
     message between this hook's read and its claim: each is shown by the winner alone."""
     from huddle import inbox

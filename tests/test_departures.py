@@ -13,7 +13,7 @@ import os
 import re
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +26,9 @@ from tests.helpers import (
     StandIn,
     checked,
     denial,
-    git,
     hook_command,
     lease_folder,
     make_record,
-    make_repo,
     new_session_id,
     sample,
 )
@@ -49,25 +47,11 @@ ITEM = re.compile(
 # --- plumbing -------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def plugin(tmp_path: Path, fast_path: str) -> Iterator[Plugin]:
-    plugin = Plugin(tmp_path / "data", env={"PATH": fast_path})
-    yield plugin
-    # A hook that failed also prints nothing: "nobody was told" must never mean "it failed".
-    for trouble in ("failed", "Traceback", "could not"):
-        assert trouble not in plugin.log_text(), plugin.log_text()
-
-
-@pytest.fixture
-def repo(tmp_path: Path, plugin: Plugin) -> Path:
-    repo = make_repo(tmp_path / "shop")
-    for rel in ("src/app.py", "src/cart.py", "src/util.py"):
-        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-        (repo / rel).write_text(f"# {rel}\n")
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "files")
-    plugin.cli("enable", cwd=repo, check=True)
-    return repo
+REPO_FILES = (
+    "src/app.py",
+    "src/cart.py",
+    "src/util.py",
+)  # committed by conftest's `repo`
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -37,27 +37,11 @@ LONG_AGO = 1_000_000_000.0  # 2001
 # --- plumbing -------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def plugin(tmp_path: Path, fast_path: str) -> Iterator[Plugin]:
-    plugin = Plugin(tmp_path / "data", env={"PATH": fast_path})
-    yield plugin
-    # A hook that crashed also prints nothing: "no warning" must never mean "it failed".
-    assert "failed" not in plugin.log_text(), plugin.log_text()
-
-
 def forget_warnings(state: Path) -> None:
     shutil.rmtree(state / "warned", ignore_errors=True)
 
 
-@pytest.fixture
-def repo(tmp_path: Path, plugin: Plugin) -> Path:
-    repo = make_repo(tmp_path / "shop")
-    (repo / "src").mkdir()
-    (repo / "src" / "app.py").write_text("print('app')\n")
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "app")
-    plugin.cli("enable", cwd=repo, check=True)
-    return repo
+REPO_FILES = {"src/app.py": "print('app')\n"}  # committed by conftest's `repo`
 
 
 @pytest.fixture

@@ -16,27 +16,9 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import Plugin, Session, StandIn, denial, git, make_repo
+from tests.helpers import Plugin, Session, StandIn, denial, make_repo
 
-
-@pytest.fixture
-def plugin(tmp_path: Path, fast_path: str) -> Iterator[Plugin]:
-    plugin = Plugin(tmp_path / "data", env={"PATH": fast_path})
-    yield plugin
-    assert "failed" not in plugin.log_text(), plugin.log_text()
-    assert "unexpected" not in plugin.log_text(), plugin.log_text()
-
-
-@pytest.fixture
-def repo(tmp_path: Path, plugin: Plugin) -> Path:
-    repo = make_repo(tmp_path / "shop")
-    for rel in ("src/app.py", "src/a/b.py", "lib/x.py"):
-        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-        (repo / rel).write_text(f"# {rel}\n")
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "files")
-    plugin.cli("enable", cwd=repo, check=True)
-    return repo
+REPO_FILES = ("src/app.py", "src/a/b.py", "lib/x.py")  # committed by conftest's `repo`
 
 
 @pytest.fixture

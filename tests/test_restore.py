@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -28,9 +28,8 @@ from tests.helpers import (
     Session,
     StandIn,
     checked,
+    commit_files,
     denial,
-    git,
-    make_repo,
     sample,
 )
 from tests.test_messages import ITEM
@@ -47,21 +46,7 @@ FILES = ("src/cart.py", "src/totals.py", "src/money.py")
 # --- plumbing -------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def plugin(tmp_path: Path, fast_path: str) -> Iterator[Plugin]:
-    plugin = Plugin(tmp_path / "data", env={"PATH": fast_path})
-    yield plugin
-    # A hook that crashed also prints nothing: "nothing shown" must never mean "it failed".
-    assert "Traceback" not in plugin.log_text(), plugin.log_text()
-    assert "unexpected" not in plugin.log_text(), plugin.log_text()
-
-
-@pytest.fixture
-def repo(tmp_path: Path, plugin: Plugin) -> Path:
-    repo = make_repo(tmp_path / "shop")
-    commit(repo, FILES)
-    plugin.cli("enable", cwd=repo, check=True)
-    return repo
+REPO_FILES = FILES  # committed by conftest's `repo`
 
 
 @pytest.fixture
@@ -76,14 +61,6 @@ def session(
         return s
 
     return make
-
-
-def commit(repo: Path, keys: Iterable[str]) -> None:
-    for key in keys:
-        (repo / key).parent.mkdir(parents=True, exist_ok=True)
-        (repo / key).write_text(f"# {key}\n")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "files")
 
 
 def ok(done: subprocess.CompletedProcess[str]) -> str:
@@ -249,7 +226,7 @@ def test_compaction_restores_what_the_session_holds_and_what_it_was_told(repo, s
 
 def test_the_restored_state_and_the_peers_stay_within_the_budget(repo, state, session):
     keys = [f"src/checkout/payment_step_{i:02d}.py" for i in range(50)]
-    commit(repo, keys)
+    commit_files(repo, keys)
     a = session("alpha")
     ok(a.cli("doing", "moving the payment steps into one state machine, step by step"))
     peers = in_parallel([lambda i=i: session(f"peer-{i:02d}") for i in range(16)])
@@ -296,7 +273,7 @@ def test_the_restored_state_and_the_peers_stay_within_the_budget(repo, state, se
 
 def test_a_long_list_of_holdings_says_how_many_it_leaves_out(repo, session):
     keys = [f"src/checkout/payment_step_{i:02d}.py" for i in range(20)]
-    commit(repo, keys)
+    commit_files(repo, keys)
     a = session("alpha")
     in_parallel([lambda k=k: ok(a.cli("lock", k)) for k in keys])
     titles = [f"task {i:02d}: move payment step {i} into the state machine" for i in range(10)]
@@ -344,11 +321,9 @@ def test_resume_restores_the_name_and_task_summary_and_repeats_nothing_received(
 
 
 @pytest.mark.parametrize("ending", ["clean", "killed"])
-def test_a_resumed_session_is_told_what_its_last_end_gave_back(
-    repo, state, session, spawn, ending
-):
+def test_a_resumed_session_is_told_what_its_last_end_gave_back(repo, state, session, spawn, ending):
     a, b = session("cart"), session("beta")
-    commit(repo, ["src/app.py"])
+    commit_files(repo, ["src/app.py"])
     ok(a.cli("lock", "src/app.py"))
     task = add_task(b, "fix the rounding of totals")
     ok(a.cli("task", "claim", task))
@@ -425,7 +400,7 @@ def test_a_fork_is_told_its_parents_holdings_are_not_its_own_however_many(
     repo, plugin, state, session
 ):
     keys = [f"src/checkout/payment_step_{i:02d}.py" for i in range(10)]
-    commit(repo, keys)
+    commit_files(repo, keys)
     parent = session("alpha")
     in_parallel([lambda k=k: ok(parent.cli("lock", k)) for k in keys])
     titles = [f"move payment step {i} into the state machine" for i in range(5)]

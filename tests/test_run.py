@@ -11,31 +11,17 @@ import json
 import os
 import signal
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.helpers import HUDDLE, Plugin, Session, StandIn, checked, make_repo, sample
+from tests.helpers import HUDDLE, Plugin, Session, StandIn, checked, sample
 from tests.test_messages import ITEM
 
 LIMIT = 60
 BOOM = "echo hi; echo boom >&2; exit 3"
-
-
-@pytest.fixture
-def plugin(tmp_path: Path, fast_path: str) -> Iterator[Plugin]:
-    plugin = Plugin(tmp_path / "data", env={"PATH": fast_path})
-    yield plugin
-    assert "unexpected" not in plugin.log_text(), plugin.log_text()
-
-
-@pytest.fixture
-def repo(tmp_path: Path, plugin: Plugin) -> Path:
-    repo = make_repo(tmp_path / "shop")
-    plugin.cli("enable", cwd=repo, check=True)
-    return repo
 
 
 @pytest.fixture

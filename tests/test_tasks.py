@@ -34,21 +34,6 @@ ROUNDS = 5
 
 
 @pytest.fixture
-def plugin(tmp_path: Path, fast_path: str) -> Iterator[Plugin]:
-    plugin = Plugin(tmp_path / "data", env={"PATH": fast_path})
-    yield plugin
-    assert "unexpected" not in plugin.log_text(), plugin.log_text()
-    assert "Traceback" not in plugin.log_text(), plugin.log_text()
-
-
-@pytest.fixture
-def repo(tmp_path: Path, plugin: Plugin) -> Path:
-    repo = make_repo(tmp_path / "shop")
-    plugin.cli("enable", cwd=repo, check=True)
-    return repo
-
-
-@pytest.fixture
 def session(
     plugin: Plugin, state: Path, repo: Path, spawn: Callable[[], StandIn]
 ) -> Callable[[str], Session]:
