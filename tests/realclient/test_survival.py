@@ -30,10 +30,10 @@ TASK = "fix the login form"
 MESSAGE = "the orders schema changed: re-run the migrations"
 
 
-def compact_context(body: dict) -> str:
-    """What SessionStart (source compact) injected, as found in a request."""
+def session_start_text(body: dict, marker: str) -> str:
+    """What SessionStart injected, as found in a request: the one text holding `marker`."""
     texts = [e.text for e in hook_entries(body) if e.event == "SessionStart"]
-    found = [t for t in texts if "restored after compaction" in t]
+    found = [t for t in texts if marker in t]
     assert len(found) == 1, texts
     return found[0]
 
@@ -58,7 +58,7 @@ def test_compaction_restores_the_lock_the_task_and_the_message(lab: Lab) -> None
         before = len(a.api.conversation_requests())
         assert a.turn("where were we")["result"] == "ok"
         body = a.api.conversation_requests()[before]
-        text = compact_context(body)
+        text = session_start_text(body, "restored after compaction")
 
         assert f"- locks you hold (`huddle unlock PATTERN` when done): {APP} (until " in text
         claimed = f'- tasks you claimed (`huddle task done ID` when finished): {task_id} "{TASK}"'
@@ -111,13 +111,6 @@ def test_a_killed_peer_stops_counting_and_its_peers_are_told_once(lab: Lab) -> N
         assert a.turn("carry on")["result"] == "ok"
         later = a.api.last_conversation_request()
         assert huddle_items(turn_hook_entries(later), "UserPromptSubmit") == []
-
-
-def session_start_text(body: dict, marker: str) -> str:
-    texts = [e.text for e in hook_entries(body) if e.event == "SessionStart"]
-    found = [t for t in texts if marker in t]
-    assert len(found) == 1, texts
-    return found[0]
 
 
 def test_clear_keeps_the_sessions_lock_and_task(lab: Lab) -> None:
@@ -236,8 +229,13 @@ def test_a_resumed_session_is_told_what_its_last_exit_gave_back(lab: Lab) -> Non
         assert a.close(timeout=20) == 0
     wait_heartbeat(repo, session_id, lambda r: r["state"] == "ended", "ended")
     resumed = ClaudeSession(
-        PLUGIN_ROOT, repo, lab.root / "resumed", home=lab.home, env=lab.env(),
-        claude_bin=lab.claude_bin, extra_args=["--resume", session_id],
+        PLUGIN_ROOT,
+        repo,
+        lab.root / "resumed",
+        home=lab.home,
+        env=lab.env(),
+        claude_bin=lab.claude_bin,
+        extra_args=["--resume", session_id],
     )
     with resumed:
         resumed.start()
