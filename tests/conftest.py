@@ -15,6 +15,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from tests.helpers import (  # noqa: E402 - needs src on the path first
     Plugin,
+    Session,
     StandIn,
     add_worktree,
     commit_files,
@@ -95,6 +96,22 @@ def repo(tmp_path: Path, plugin: Plugin, request: pytest.FixtureRequest) -> Path
         commit_files(repo, files)
     plugin.cli("enable", cwd=repo, check=True)
     return repo
+
+
+@pytest.fixture
+def session(
+    plugin: Plugin, state: Path, repo: Path, spawn: Callable[[], StandIn]
+) -> Callable[..., Session]:
+    """make(name): a session started in the main checkout of `repo` and named `name`, with a
+    stand-in process of its own (or the one given)."""
+
+    def make(name: str, proc: StandIn | None = None) -> Session:
+        s = Session(plugin, state, repo, proc or spawn()).start()
+        named = s.cli("name", name)
+        assert named.returncode == 0, (named.stdout, named.stderr)
+        return s
+
+    return make
 
 
 @pytest.fixture

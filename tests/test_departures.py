@@ -13,7 +13,6 @@ import os
 import re
 import subprocess
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,6 @@ from tests.helpers import (
     HookResult,
     Plugin,
     Session,
-    StandIn,
     checked,
     denial,
     hook_command,
@@ -52,20 +50,6 @@ REPO_FILES = (
     "src/cart.py",
     "src/util.py",
 )  # committed by conftest's `repo`
-
-
-@pytest.fixture
-def session(
-    plugin: Plugin, state: Path, repo: Path, spawn: Callable[[], StandIn]
-) -> Callable[..., Session]:
-    """A started, named session with its own stand-in process (or the one given)."""
-
-    def make(name: str, proc: StandIn | None = None) -> Session:
-        s = Session(plugin, state, repo, proc or spawn()).start()
-        ok(s.cli("name", name))
-        return s
-
-    return make
 
 
 def ok(done: subprocess.CompletedProcess[str]) -> str:

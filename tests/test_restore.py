@@ -24,7 +24,6 @@ from typing import Any
 import pytest
 
 from tests.helpers import (
-    Plugin,
     Session,
     StandIn,
     checked,
@@ -47,20 +46,6 @@ FILES = ("src/cart.py", "src/totals.py", "src/money.py")
 
 
 REPO_FILES = FILES  # committed by conftest's `repo`
-
-
-@pytest.fixture
-def session(
-    plugin: Plugin, state: Path, repo: Path, spawn: Callable[[], StandIn]
-) -> Callable[[str], Session]:
-    """A session started in the main checkout, named `name`."""
-
-    def make(name: str) -> Session:
-        s = Session(plugin, state, repo, spawn()).start()
-        ok(s.cli("name", name))
-        return s
-
-    return make
 
 
 def ok(done: subprocess.CompletedProcess[str]) -> str:

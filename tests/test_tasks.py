@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,18 +31,6 @@ from tests.helpers import (
 LIMIT = 120
 RACERS = 16
 ROUNDS = 5
-
-
-@pytest.fixture
-def session(
-    plugin: Plugin, state: Path, repo: Path, spawn: Callable[[], StandIn]
-) -> Callable[[str], Session]:
-    def make(name: str) -> Session:
-        s = Session(plugin, state, repo, spawn()).start()
-        ok(s.cli("name", name))
-        return s
-
-    return make
 
 
 def ok(done: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
