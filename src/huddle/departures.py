@@ -9,6 +9,9 @@ leaves one notice in the inbox of every live peer, shown at that peer's next tur
 A session that ends cleanly gives everything back at SessionEnd and tells the live peers it had
 something to do with: those leasing the same files, those it exchanged messages with, and
 those who put the tasks it held on the board.
+
+Looking for crashes runs at every prompt, so this module imports only what that look needs;
+what a crash or an end then takes (holdings.py, the inbox) is imported when one happens.
 """
 
 from __future__ import annotations
@@ -16,102 +19,20 @@ from __future__ import annotations
 import os
 
 from huddle import liveness, log
-from huddle.display import clean
-from huddle.store import atomic, heartbeats, leases, locks, mailbox, tasks
+from huddle.store import atomic, heartbeats
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Any
 
+    from huddle.holdings import Held
+
     Record = dict[str, Any]
 
 GONE = "gone"  # records.STATE_GONE
 CRASHED = "crashed"  # records.END_CRASHED
-LISTED = 8  # items of one kind named in a notice
 MESSAGES_LOOKED_AT = 50  # the newest received messages whose senders hear of a clean end
-
-
-class Held:
-    """What a session gave back: lock patterns, leased file keys, tasks reopened."""
-
-    __slots__ = ("locks", "files", "tasks")
-
-    def __init__(self, locks: list[str], files: list[str], tasks: list[dict[str, Any]]) -> None:
-        self.locks = locks
-        self.files = files
-        self.tasks = tasks
-
-
-def file_keys(record: Record) -> list[str]:
-    files = record.get("files")
-    return [
-        f["path"]
-        for f in (files if isinstance(files, list) else [])
-        if isinstance(f, dict) and isinstance(f.get("path"), str)
-    ]
-
-
-def release(state: str, record: Record) -> Held:
-    """Give back every lock, lease and claimed task of the session `record` describes."""
-    session_id = record["session_id"]
-    files = leases.held(state, file_keys(record), session_id)
-    leases.release(state, files, session_id)
-    patterns = [str(lock["pattern"]) for lock in locks.release_all(state, session_id)]
-    return Held(patterns, files, tasks.release_all(state, session_id))
-
-
-def give_back(state: str, record: Record) -> Held:
-    """release(), noting in the record (which the caller writes) the locks and tasks given
-    back: a session resumed later is told. Leases come back by themselves with the next edit."""
-    held = release(state, record)
-    record["released"] = describe(held) if held.locks or held.tasks else None
-    return held
-
-
-def listing(items: list[str], limit: int = LISTED, width: int = 0) -> str:
-    """Items joined by commas: at most `limit` of them and, given a `width`, as many as fit in
-    it, with "and N more" for the rest."""
-    shown: list[str] = []
-    used = 0
-    for index, text in enumerate(items[:limit]):
-        rest = len(items) - index - 1
-        room = width - used - (len(f" and {rest} more") if rest else 0)
-        if width and shown and len(text) + 2 > room:
-            break
-        shown.append(text)
-        used += len(text) + 2
-    more = len(items) - len(shown)
-    return ", ".join(shown) + (f" and {more} more" if more else "")
-
-
-def task_words(task: dict[str, Any]) -> str:
-    """A task's id and title, the title JSON-quoted: a quote in it cannot end it early."""
-    import json
-
-    title = json.dumps(clean(str(task.get("title", "")), 80), ensure_ascii=False)
-    return f"{task['id']} {title}"
-
-
-def describe(held: Held) -> str:
-    parts = []
-    if held.locks:
-        parts.append("locks on " + listing([clean(p, 200) for p in held.locks]))
-    if held.files:
-        parts.append(
-            "leases on files it was editing: " + listing([clean(f, 200) for f in held.files])
-        )
-    if held.tasks:
-        parts.append("tasks " + listing([task_words(t) for t in held.tasks]) + " (open again)")
-    return "; ".join(parts) if parts else "no locks, file leases or tasks"
-
-
-def who(record: Record) -> str:
-    name = clean(str(record.get("name", "?")), 40)
-    branch = record.get("branch")
-    return f'session "{name}"' + (
-        f" (branch {clean(branch, 80)})" if isinstance(branch, str) else ""
-    )
 
 
 # -- crashes
@@ -132,6 +53,10 @@ def notice_crashes(state: str, me: str, now: float) -> int:
     """
     records = list(heartbeats.scan_raw(state))
     gone = [r for r in records if r.get("session_id") != me and liveness.process_gone(r)]
+    if not gone:
+        return 0
+    from huddle.holdings import describe, who
+
     found = 0
     for record in gone:
         done = _mark_gone(state, record["session_id"], now)
@@ -166,6 +91,8 @@ class _Skip(Exception):
 def _mark_gone(state: str, session_id: str, now: float) -> tuple[Record, Held] | None:
     """Mark the session gone and give back what it held, under its record's lock: of any
     number of hooks noticing at once, exactly one does it. None for the others."""
+    from huddle.holdings import give_back
+
     given: list[Held] = []
 
     def change(record: Record) -> None:
@@ -194,6 +121,8 @@ def _mark_gone(state: str, session_id: str, now: float) -> tuple[Record, Held] |
 
 def announce_end(state: str, record: Record, held: Held, now: float) -> int:
     """Tell the live peers the ended session worked with that it left; how many were told."""
+    from huddle.holdings import describe, who
+
     me = record["session_id"]
     peers = []
     for other in _related(state, record, held):
@@ -211,6 +140,9 @@ def announce_end(state: str, record: Record, held: Held, now: float) -> int:
 
 
 def _related(state: str, record: Record, held: Held) -> list[str]:
+    from huddle.holdings import file_keys
+    from huddle.store import leases
+
     me = record["session_id"]
     found: dict[Any, None] = {}
     for key in file_keys(record):
@@ -223,6 +155,8 @@ def _related(state: str, record: Record, held: Held) -> list[str]:
 
 
 def _senders(state: str, me: str) -> Iterable[str]:
+    from huddle.store import mailbox
+
     # Notes went to everyone: only messages addressed to this session make a sender related.
     names = mailbox.delivered(state, me) + mailbox.waiting(state, me)
     names = sorted(n for n in names if not n.endswith(mailbox.NOTE + ".json"))

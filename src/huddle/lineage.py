@@ -53,7 +53,7 @@ def predecessor(state: str, me: str, pid: int | None, now: float) -> Record | No
 
 def take_over(state: str, old: Record, me: Record, now: float) -> None:
     """Move `old`'s locks, leases and claimed tasks to `me`, and mark `old` as taken over."""
-    from huddle.departures import file_keys
+    from huddle.holdings import file_keys
 
     new, name = me["session_id"], str(me.get("name", "?"))
     locks.transfer(state, old["session_id"], new, name)
@@ -107,8 +107,8 @@ def _resumed_id(pid: int) -> str | None:
 def fork_origin_lines(state: str, parent: Record, now: float) -> str:
     """What a fork is told about its parent: who it is and what it holds (not the fork's)."""
     from huddle import liveness
-    from huddle.departures import listing, task_words, who
     from huddle.display import clean
+    from huddle.holdings import listing, task_words, who
 
     head = f"You are a new session forked from {who(parent)}."
     if not liveness.is_live(parent, now):

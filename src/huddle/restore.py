@@ -51,7 +51,7 @@ def digest(
     to repeat (None: none), `origin` is where the session comes from: what a fork is told of its
     parent, or what a resumed session's last end gave back. None for a session
     `alone` that holds no lock or task and received nothing: there is nothing to restore."""
-    from huddle.departures import task_words
+    from huddle.holdings import task_words
 
     session_id = me["session_id"]
     head = (
@@ -105,7 +105,7 @@ def digest(
 
 def holding(head: str, items: list[str]) -> str:
     """One line of holdings: as many as fit in LINE_LIMIT, then how many more."""
-    from huddle.departures import listing
+    from huddle.holdings import listing
 
     return clip(head + listing(items, width=LINE_LIMIT - len(head)))
 

@@ -22,10 +22,10 @@ CLEAR = "clear"
 
 
 def handle(context: Context) -> dict[str, Any] | None:
-    from huddle import departures
+    from huddle import departures, holdings
 
     reason = context.event.reason
-    given: list[departures.Held] = []
+    given: list[holdings.Held] = []
 
     def end(record: dict[str, Any]) -> None:
         record["state"] = ENDED
@@ -33,7 +33,7 @@ def handle(context: Context) -> dict[str, Any] | None:
         record["last_activity"] = context.now
         record["end_reason"] = reason or None
         if reason != CLEAR:
-            given.append(departures.give_back(context.state, record))
+            given.append(holdings.give_back(context.state, record))
 
     try:
         record = heartbeats.update(context.state, context.session_id, end)
