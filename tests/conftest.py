@@ -128,12 +128,13 @@ def linked(repo: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture(autouse=True)
 def _deadline(request: pytest.FixtureRequest) -> Iterator[None]:
-    """A timeout on every test (pytest-timeout is not a dependency): SIGALRM fails it. A test
-    module may set LIMIT (seconds); real-client tests have their own, in their conftest."""
+    """A timeout on every test (pytest-timeout is not a dependency): SIGALRM fails it, and
+    context managers still clean up (kill client processes). A test module may set LIMIT
+    (seconds); real-client tests get HUDDLE_REALCLIENT_TEST_TIMEOUT, 90 by default."""
     if request.node.get_closest_marker("realclient") is not None:
-        yield
-        return
-    limit = int(getattr(request.module, "LIMIT", 300))
+        limit = int(os.environ.get("HUDDLE_REALCLIENT_TEST_TIMEOUT", "90"))
+    else:
+        limit = int(getattr(request.module, "LIMIT", 300))
 
     def expire(signum: int, frame: object) -> None:
         raise TimeoutError(f"the test took more than {limit} s")

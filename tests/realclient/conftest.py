@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import os
-import signal
-from collections.abc import Iterator
-from types import FrameType
 
 import pytest
 
 from .client import CLAUDE_VERSION, find_claude
-
-# Whole-test ceiling; single calls (turns, close) have their own, shorter timeouts.
-TEST_TIMEOUT_S = int(os.environ.get("HUDDLE_REALCLIENT_TEST_TIMEOUT", "90"))
 
 
 @pytest.fixture
@@ -28,23 +22,3 @@ def claude_bin() -> str:
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
     return found
-
-
-@pytest.fixture(autouse=True)
-def _test_timeout(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Fail a hung test with SIGALRM (pytest-timeout may not be installed); context managers
-    then still kill the client processes."""
-    if request.node.get_closest_marker("realclient") is None or not hasattr(signal, "SIGALRM"):
-        yield
-        return
-
-    def expire(signum: int, frame: FrameType | None) -> None:
-        raise TimeoutError(f"test exceeded {TEST_TIMEOUT_S}s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(TEST_TIMEOUT_S)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
