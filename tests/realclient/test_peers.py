@@ -69,10 +69,10 @@ class Lab:
     def env(self) -> dict[str, str]:
         return session_env(self.root)
 
-    def session(self, cwd: Path, label: str) -> ClaudeSession:
+    def session(self, cwd: Path, label: str, *extra_args: str) -> ClaudeSession:
         return ClaudeSession(
             PLUGIN_ROOT, cwd, self.root / label, home=self.home, env=self.env(),
-            claude_bin=self.claude_bin,
+            claude_bin=self.claude_bin, extra_args=extra_args,
         )
 
     def enable(self, repo: Path) -> None:
@@ -312,11 +312,7 @@ def test_bash_calls_learn_the_plugin_data_dir(lab: Lab) -> None:
 def test_slash_doing_takes_the_text_as_typed_in_the_default_permission_mode(lab: Lab) -> None:
     repo = make_repo(lab.root / "shop")
     lab.enable(repo)
-    a = ClaudeSession(
-        PLUGIN_ROOT, repo, lab.root / "a", home=lab.home, env=lab.env(),
-        claude_bin=lab.claude_bin, extra_args=["--permission-mode", "default"],
-    )
-    with a:
+    with lab.session(repo, "a", "--permission-mode", "default") as a:
         started(a, repo)
         typed = 'fix the "cart" totals $HOME `date` & (soon)'
         assert a.turn(f"/huddle:doing {typed}")["result"] == "ok"
@@ -326,11 +322,7 @@ def test_slash_doing_takes_the_text_as_typed_in_the_default_permission_mode(lab:
 def test_slash_commands_with_arguments_take_them_as_typed(lab: Lab) -> None:
     repo = make_repo(lab.root / "shop")
     lab.enable(repo)
-    a = ClaudeSession(
-        PLUGIN_ROOT, repo, lab.root / "a", home=lab.home, env=lab.env(),
-        claude_bin=lab.claude_bin, extra_args=["--permission-mode", "default"],
-    )
-    with a:
+    with lab.session(repo, "a", "--permission-mode", "default") as a:
         started(a, repo)
         title = "fix the user's `cart` on $HOME"
         assert a.turn(f"/huddle:task add {title}")["result"] == "ok"

@@ -15,8 +15,7 @@ import pytest
 
 from tests.helpers import add_worktree, make_repo
 
-from .client import ClaudeSession
-from .huddle_support import PLUGIN_ROOT, heartbeat, state_dir, wait_heartbeat
+from .huddle_support import heartbeat, state_dir, wait_heartbeat
 from .mockapi import hook_entries
 from .test_edit_awareness import assert_silent, write
 from .test_messages import huddle_items, run_huddle, turn_hook_entries
@@ -165,16 +164,7 @@ def test_a_fork_is_told_what_its_live_parent_holds_and_inherits_none_of_it(lab: 
         claim = f"huddle lock {APP} && huddle task claim {task_id}"
         assert a.turn(bash(claim, "holding"))["result"] == "holding"
         parent = heartbeat(repo, a.session_id)["name"]  # type: ignore[index]
-        fork = ClaudeSession(
-            PLUGIN_ROOT,
-            repo,
-            lab.root / "fork",
-            home=lab.home,
-            env=lab.env(),
-            claude_bin=lab.claude_bin,
-            extra_args=["--resume", a.session_id, "--fork-session"],
-        )
-        with fork:
+        with lab.session(repo, "fork", "--resume", a.session_id, "--fork-session") as fork:
             fork.start()
             assert fork.turn("hello")["result"] == "ok"
             assert fork.session_id != a.session_id
@@ -228,16 +218,7 @@ def test_a_resumed_session_is_told_what_its_last_exit_gave_back(lab: Lab) -> Non
         session_id = a.session_id
         assert a.close(timeout=20) == 0
     wait_heartbeat(repo, session_id, lambda r: r["state"] == "ended", "ended")
-    resumed = ClaudeSession(
-        PLUGIN_ROOT,
-        repo,
-        lab.root / "resumed",
-        home=lab.home,
-        env=lab.env(),
-        claude_bin=lab.claude_bin,
-        extra_args=["--resume", session_id],
-    )
-    with resumed:
+    with lab.session(repo, "resumed", "--resume", session_id) as resumed:
         resumed.start()
         assert resumed.turn("where were we")["result"] == "ok"
         assert resumed.session_id == session_id
