@@ -122,13 +122,20 @@ def send(
         to_sessions=[to.session_id],
         to_name=to.name,
     )
-    name = mailbox.name_for(message["id"], now, urgent)
-    data = json.dumps(message, ensure_ascii=False).encode("utf-8")
-    mailbox.deliver(state, to.session_id, name, data)
-    history.record(state, name, message)
+    _post(state, message, [to.session_id])
     if sender.session_id:
         _remember_contact(state, sender.session_id, to.session_id)
     return message
+
+
+def _post(state: str, message: dict[str, Any], recipients: list[str]) -> None:
+    """Into each recipient's inbox, and once into the history."""
+    note = message["kind"] == "note"
+    name = mailbox.name_for(message["id"], message["at"], message["urgent"] is True, note=note)
+    data = json.dumps(message, ensure_ascii=False).encode("utf-8")
+    for recipient in recipients:
+        mailbox.deliver(state, recipient, name, data)
+    history.record(state, name, message)
 
 
 CONTACTS_KEPT = 32
@@ -165,11 +172,7 @@ def note(
         to_sessions=[s.session_id for s in recipients],
         to_name="everyone",
     )
-    name = mailbox.name_for(message["id"], now, False, note=True)
-    data = json.dumps(message, ensure_ascii=False).encode("utf-8")
-    for session in recipients:
-        mailbox.deliver(state, session.session_id, name, data)
-    history.record(state, name, message)
+    _post(state, message, [s.session_id for s in recipients])
     return message, recipients
 
 
@@ -196,6 +199,4 @@ def notice(
         to_sessions=[to_session],
         to_name=to_name,
     )
-    name = mailbox.name_for(message["id"], now, urgent)
-    mailbox.deliver_json(state, to_session, name, message)
-    history.record(state, name, message)
+    _post(state, message, [to_session])

@@ -12,7 +12,6 @@ urgent messages carry `.urgent` in their name, so they are found without reading
 from __future__ import annotations
 
 import itertools
-import json
 import os
 
 from huddle.store import atomic
@@ -45,10 +44,6 @@ def deliver(state: str, recipient: str, name: str, data: bytes) -> None:
     aside = os.path.join(tmp, f"{name}.{os.getpid()}.{next(_counter)}")
     atomic.write_bytes(aside, data)
     os.rename(aside, os.path.join(new, name))
-
-
-def deliver_json(state: str, recipient: str, name: str, message: dict[str, Any]) -> None:
-    deliver(state, recipient, name, json.dumps(message, ensure_ascii=False).encode("utf-8"))
 
 
 def waiting(state: str, session_id: str) -> list[str]:
