@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT.parent / "shared" / "reference" / "samples"
+SAMPLES = ROOT / "tests" / "samples"
 HOOKS_JSON = ROOT / "hooks" / "hooks.json"
 HUDDLE = ROOT / "bin" / "huddle"
 
@@ -117,7 +117,7 @@ def edit_event(
 
 
 def sample(name: str, session_id: str | None = None, cwd: Path | None = None) -> dict[str, Any]:
-    """A real captured event from shared/reference/samples, optionally re-pointed."""
+    """A real captured event from tests/samples, optionally re-pointed."""
     data: dict[str, Any] = json.loads((SAMPLES / f"{name}.json").read_text())
     if session_id is not None:
         data["session_id"] = session_id

@@ -1,7 +1,7 @@
 """The hooks as Claude Code runs them: real captured events piped into the commands of hooks.json.
 
 Every call goes through `sh hooks/run <Event>` exactly as hooks/hooks.json spells it, with the
-sample events of shared/reference/samples re-pointed at a temporary repository. Each call must
+sample events of tests/samples re-pointed at a temporary repository. Each call must
 exit 0 and print nothing or exactly one JSON object; the effect is read back from the state
 directory.
 """
