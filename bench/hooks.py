@@ -722,7 +722,7 @@ class MessageScenario:
 
     A repository with a linked worktree, MESSAGE_PEERS live peers registered by real SessionStart
     hook runs, and the measured session started last, in the linked worktree. bench/mailer.py
-    (the plugin's own `huddle.messages.send`/`note`, in a process of its own) then sends the
+    (the plugin's own `huddle.talk.messages.send`/`note`, in a process of its own) then sends the
     history from the peers and a person at a terminal in turn, spread over HISTORY_DAYS days,
     and claims each item for the measured session as its hooks would: they sit in its inbox's
     `cur/` as delivered, and in the repository's `history/` folders. Before each run of the

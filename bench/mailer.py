@@ -9,11 +9,11 @@ command a line on stdin, answering each with one JSON line on stdout:
 * ``{"op": "history", "to": ID, "count": N, "days": D, "notes_every": K}``: N items sent by the
   live sessions other than ID and by a person at a terminal, in turn, spread evenly over the
   last D days; every K-th is a note (to every session that has not ended), the others messages
-  to ID. Each goes through ``huddle.messages.send`` / ``note`` (inboxes and history) and is then
-  claimed by ID as its hooks do (``mailbox.claim``, a few seconds after it was sent), so it sits
-  in ID's ``cur/`` as delivered. To make 10,000 in seconds rather than a minute, this skips two
-  things no hook reads: the flood check's per-sender record (``senders/``) and fsync (the files
-  are the same, only not forced to disk). Answers the counts on disk.
+  to ID. Each goes through ``huddle.talk.messages.send`` / ``note`` (inboxes and history) and
+  is then claimed by ID as its hooks do (``mailbox.claim``, a few seconds after it was sent), so
+  it sits in ID's ``cur/`` as delivered. To make 10,000 in seconds rather than a minute, this
+  skips two things no hook reads: the flood check's per-sender record (``senders/``) and fsync
+  (the files are the same, only not forced to disk). Answers the counts on disk.
 * ``{"op": "fresh", "to": ID, "count": N}``: N new messages to ID, sent now by its peers in
   turn, left waiting in its ``new/``. Answers ``{"waiting": <names in new/>}``.
 
@@ -33,8 +33,9 @@ import time
 def main() -> int:
     root, state = sys.argv[1], sys.argv[2]
     sys.path.insert(0, os.path.join(root, "src"))
-    from huddle import messages, sessions
+    from huddle.peers import sessions
     from huddle.store import mailbox
+    from huddle.talk import messages
 
     serial = 0
 

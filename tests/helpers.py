@@ -82,8 +82,8 @@ def make_record(session_id: str | None = None, **changes: Any) -> Any:
     """A heartbeat record with plausible values; `changes` override any field."""
     import time
 
-    from huddle import procs
-    from huddle.records import STATE_IDLE, Heartbeat
+    from huddle.peers import procs
+    from huddle.store.records import STATE_IDLE, Heartbeat
 
     now = time.time()
     fields: dict[str, Any] = dict(
@@ -311,7 +311,7 @@ class Session:
 
 
 def lease_folder(state: Path, key: str) -> Path:
-    from huddle.relpath import encode
+    from huddle.edits.relpath import encode
 
     return state / "leases" / encode(key)
 

@@ -246,8 +246,8 @@ def test_bad_stdin_through_the_launcher(world, case):
 
 @pytest.mark.parametrize("case", sorted(set(BAD) - {"junk-20MB", "over-32MB"}))
 def test_bad_stdin_in_process(world, case):
-    from huddle.events import BadEvent
-    from huddle.hookmain import run
+    from huddle.handlers.entry import run
+    from huddle.handlers.events import BadEvent
 
     build, says = BAD[case]
     payload = build(new_session_id(), world.repo)
@@ -260,8 +260,8 @@ def test_bad_stdin_in_process(world, case):
 
 
 def test_unknown_event_name_is_rejected(world):
-    from huddle.events import BadEvent
-    from huddle.hookmain import run
+    from huddle.handlers.entry import run
+    from huddle.handlers.events import BadEvent
 
     raw = json.dumps(sample("PreToolUse-Edit", new_session_id(), world.repo)).encode()
     with pytest.raises(BadEvent, match="unknown hook event"):
@@ -612,12 +612,12 @@ def test_a_full_disk_at_session_start_still_shows_the_peers(tmp_path):
     plugin = Plugin(tmp_path / "data")
     plugin.cli("enable", cwd=repo, check=True)
     with StandIn() as peer, StandIn() as me:
-        plugin.hook("SessionStart", event("SessionStart", new_session_id(), repo), cwd=repo,
-                    pid=peer.pid)
+        plugin.hook(
+            "SessionStart", event("SessionStart", new_session_id(), repo), cwd=repo, pid=peer.pid
+        )
         sid = new_session_id()
         (repo / ".claude" / "sessions" / f"{sid}.json").mkdir()  # the record cannot be written
-        result = plugin.hook("SessionStart", event("SessionStart", sid, repo), cwd=repo,
-                             pid=me.pid)
+        result = plugin.hook("SessionStart", event("SessionStart", sid, repo), cwd=repo, pid=me.pid)
         assert result.returncode == 0
         text = _json.loads(result.stdout)["hookSpecificOutput"]["additionalContext"]
         assert '"main"' in text and "You are" not in text

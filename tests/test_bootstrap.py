@@ -74,7 +74,7 @@ def test_first_session_start_builds_the_venv_once(tmp_path):
 
 
 def test_a_changed_bundle_rebuilds(tmp_path, monkeypatch):
-    from huddle import bootstrap
+    from huddle.plugin import bootstrap
 
     monkeypatch.setenv("CLAUDE_PLUGIN_DATA", str(tmp_path / "data"))
     monkeypatch.delenv("HUDDLE_NO_BOOTSTRAP")

@@ -179,7 +179,7 @@ def test_unexpected_errors_are_logged_not_dumped(tmp_path):
 def test_cli_reads_records_without_pydantic(monkeypatch):
     import sys
 
-    from huddle import records
+    from huddle.store import records
 
     assert records.strict_or_cheap() is records.validate
     monkeypatch.setitem(sys.modules, "pydantic", None)

@@ -1,8 +1,8 @@
 """Exactly once under load: many real sender processes, one recipient whose hooks keep running.
 
-Senders are real processes that import huddle from src/ and call `huddle.messages.send`, each
+Senders are real processes that import huddle from src/ and call `huddle.talk.messages.send`, each
 with its own identity; the recipient's UserPromptSubmit is the real hook launcher, run over and
-over (and a second process claims from the same inbox through `huddle.hookmain.run`, so two
+over (and a second process claims from the same inbox through `huddle.handlers.entry.run`, so two
 readers race for every message). Crash windows are reached without sleeping: a child stops
 itself with SIGSTOP at the chosen step, the parent sees it stopped (waitpid WUNTRACED) and
 kills it with SIGKILL.
@@ -59,7 +59,8 @@ SENDER = (
     + r"""
 import sys, time
 sys.path.insert(0, sys.argv[1])
-from huddle import messages, sessions
+from huddle.talk import messages
+from huddle.peers import sessions
 state, recipient, index, count = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 to = next(s for s in sessions.load_all(state, time.time()) if s.session_id == recipient)
 me = messages.Sender(sys.argv[6], f"sender{index}", f"branch{index}")
@@ -73,13 +74,13 @@ for n in range(count):
 READER = r"""
 import json, os, sys
 sys.path.insert(0, sys.argv[1])
-from huddle import hookmain
+from huddle.handlers import entry
 raw, stop = sys.argv[2].encode(), sys.argv[3]
 runs = 0
 with open(sys.argv[4], "w") as shown:  # a file, not a pipe: a full pipe would stall the reader
     while not os.path.exists(stop):
         runs += 1
-        output = hookmain.run("UserPromptSubmit", raw)
+        output = entry.run("UserPromptSubmit", raw)
         if output:
             shown.write(json.dumps(output) + "\n")
 sys.stderr.write(f"{runs}\n")
@@ -260,7 +261,8 @@ KILLED = (
     + r'''
 import builtins, os, signal, sys, time
 sys.path.insert(0, sys.argv[1])
-from huddle import messages, sessions
+from huddle.talk import messages
+from huddle.peers import sessions
 from huddle.store import atomic
 state, recipient, index, count = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 step, at = sys.argv[7], int(sys.argv[8])
@@ -471,8 +473,8 @@ def test_a_hook_that_loses_the_claim_shows_nothing_of_it(
 ):
     """Another hook (a PostToolUse next to this UserPromptSubmit, `huddle inbox`) claims every
     message between this hook's read and its claim: each is shown by the winner alone."""
-    from huddle import inbox
     from huddle.store import mailbox
+    from huddle.talk import inbox
 
     for n in range(3):
         assert plugin.cli("send", "main", f"raced {n}", cwd=repo).returncode == 0

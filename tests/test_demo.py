@@ -15,10 +15,19 @@ SILENT = "(nothing: huddle stays silent)"
 def run_demo(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], Path]:
     scratch_parent = tmp_path / "tmp"
     scratch_parent.mkdir()
-    env = {**os.environ, "CLAUDE_PLUGIN_DATA": str(tmp_path / "data"),
-           "TMPDIR": str(scratch_parent)}
-    done = subprocess.run([str(HUDDLE), "demo", *args], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=180)
+    env = {
+        **os.environ,
+        "CLAUDE_PLUGIN_DATA": str(tmp_path / "data"),
+        "TMPDIR": str(scratch_parent),
+    }
+    done = subprocess.run(
+        [str(HUDDLE), "demo", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done, scratch_parent
 

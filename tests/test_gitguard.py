@@ -9,9 +9,8 @@ import time
 
 import pytest
 
-from huddle import gitguard
-from huddle.gitguard import GitAction, inspect
-from huddle.shell import commands
+from huddle.shell import commands, gitcommands
+from huddle.shell.gitcommands import GitAction, inspect
 from tests.helpers import ROOT
 
 CWD = "/repo"
@@ -27,7 +26,7 @@ def places(command: str, cwd: str = CWD) -> list[tuple[str, bool]]:
 
 def strict(command: str, cwd: str = CWD) -> list[GitAction]:
     """Like inspect, without its last-resort `except`, so a bug cannot hide behind it."""
-    return list(gitguard._actions(command, cwd))
+    return list(gitcommands._actions(command, cwd))
 
 
 # --- every verb ---------------------------------------------------------------------------------
@@ -475,11 +474,11 @@ def test_each_action_gets_its_own_directory():
 # --- effects ------------------------------------------------------------------------------------
 
 EFFECTS = [
-    ("git stash", gitguard.STASH),
-    ("git stash -u", gitguard.STASH_UNTRACKED),
-    ("git stash --all", gitguard.STASH_ALL),
-    ("git stash --staged", gitguard.STASH_STAGED),
-    ("git stash -p", gitguard.STASH_PATCH),
+    ("git stash", gitcommands.STASH),
+    ("git stash -u", gitcommands.STASH_UNTRACKED),
+    ("git stash --all", gitcommands.STASH_ALL),
+    ("git stash --staged", gitcommands.STASH_STAGED),
+    ("git stash -p", gitcommands.STASH_PATCH),
     (
         "git stash push -- a.py",
         "takes uncommitted changes to a.py out of the worktree, other sessions' included",
@@ -499,20 +498,20 @@ EFFECTS = [
         "deletes the newest stash; stashes are shared by all worktrees, so it may "
         "be another session's",
     ),
-    ("git stash clear", gitguard.STASH_CLEAR),
+    ("git stash clear", gitcommands.STASH_CLEAR),
     (
         "git stash branch b",
         "switches the worktree to a new branch and applies the newest stash "
         "there, under everyone working in it",
     ),
-    ("git checkout main", gitguard.SWITCH),
-    ("git switch main", gitguard.SWITCH),
-    ("git checkout -b new", gitguard.SWITCH_NEW),
-    ("git switch -c new", gitguard.SWITCH_NEW),
-    ("git checkout -b new origin/main", gitguard.SWITCH),
-    ("git checkout -f main", gitguard.SWITCH_FORCE),
-    ("git switch --discard-changes main", gitguard.SWITCH_FORCE),
-    ("git checkout -f", gitguard.DISCARD_ALL),
+    ("git checkout main", gitcommands.SWITCH),
+    ("git switch main", gitcommands.SWITCH),
+    ("git checkout -b new", gitcommands.SWITCH_NEW),
+    ("git switch -c new", gitcommands.SWITCH_NEW),
+    ("git checkout -b new origin/main", gitcommands.SWITCH),
+    ("git checkout -f main", gitcommands.SWITCH_FORCE),
+    ("git switch --discard-changes main", gitcommands.SWITCH_FORCE),
+    ("git checkout -f", gitcommands.DISCARD_ALL),
     ("git checkout -- a.py", "discards unstaged edits to a.py"),
     ("git checkout -- a.py b.py", "discards unstaged edits to a.py and b.py"),
     ("git checkout -- a b c d e", "discards unstaged edits to a, b, c and 2 more"),
@@ -525,13 +524,13 @@ EFFECTS = [
     ("git restore -s HEAD~2 a.py", "overwrites a.py with the version in HEAD~2"),
     ("git restore --staged a.py", "unstages changes to a.py"),
     ("git restore --staged -s main a.py", "sets the staged version of a.py to the one in main"),
-    ("git reset --hard", gitguard.DISCARD_ALL),
-    ("git reset --hard HEAD", gitguard.DISCARD_ALL),
+    ("git reset --hard", gitcommands.DISCARD_ALL),
+    ("git reset --hard HEAD", gitcommands.DISCARD_ALL),
     (
         "git reset --hard origin/main",
         "discards every uncommitted change in the worktree and moves HEAD to origin/main",
     ),
-    ("git reset", gitguard.UNSTAGE_ALL),
+    ("git reset", gitcommands.UNSTAGE_ALL),
     (
         "git reset HEAD~1",
         "moves HEAD to HEAD~1 and unstages every staged change, other sessions' included",
@@ -544,15 +543,15 @@ EFFECTS = [
         "git reset --keep HEAD~1",
         "moves HEAD to HEAD~1, unstages every staged change and rewrites the files that differ",
     ),
-    ("git reset --merge", gitguard.UNSTAGE_ALL),
+    ("git reset --merge", gitcommands.UNSTAGE_ALL),
     ("git reset -- a.py", "unstages changes to a.py"),
     ("git reset main -- a.py", "sets the staged version of a.py to the one in main"),
-    ("git pull", gitguard.HISTORY),
-    ("git merge x", gitguard.HISTORY),
-    ("git rebase --abort", gitguard.HISTORY),
-    ("git cherry-pick abc1234", gitguard.HISTORY),
-    ("git revert HEAD", gitguard.HISTORY),
-    ("git commit -am x", gitguard.COMMIT_ALL),
+    ("git pull", gitcommands.HISTORY),
+    ("git merge x", gitcommands.HISTORY),
+    ("git rebase --abort", gitcommands.HISTORY),
+    ("git cherry-pick abc1234", gitcommands.HISTORY),
+    ("git revert HEAD", gitcommands.HISTORY),
+    ("git commit -am x", gitcommands.COMMIT_ALL),
     ("git clean -f", "deletes untracked files, ones other sessions created included"),
     (
         "git clean -fd build",
@@ -569,18 +568,20 @@ def test_effects(command, effect):
 
 
 def test_the_briefs_wording():
-    assert gitguard.STASH == (
+    assert gitcommands.STASH == (
         "takes every uncommitted change in the worktree out of it, other sessions' edits included"
     )
-    assert gitguard.SWITCH == "switches the worktree to another branch under everyone working in it"
-    assert gitguard.DISCARD_ALL == "discards every uncommitted change in the worktree"
-    assert gitguard.CLEAN.format(under="") == (
+    assert (
+        gitcommands.SWITCH == "switches the worktree to another branch under everyone working in it"
+    )
+    assert gitcommands.DISCARD_ALL == "discards every uncommitted change in the worktree"
+    assert gitcommands.CLEAN.format(under="") == (
         "deletes untracked files, ones other sessions created included"
     )
-    assert gitguard.COMMIT_ALL == (
+    assert gitcommands.COMMIT_ALL == (
         "commits every modified tracked file, other sessions' unfinished edits included"
     )
-    assert gitguard.HISTORY == "rewrites files and moves HEAD in the worktree"
+    assert gitcommands.HISTORY == "rewrites files and moves HEAD in the worktree"
 
 
 def test_effects_are_one_short_sentence_without_a_full_stop():
@@ -728,11 +729,11 @@ def test_inspect_swallows_even_an_internal_error(monkeypatch):
 
 def test_a_command_without_git_loads_nothing():
     code = (
-        "import sys; sys.path[0] = 'src'; import huddle.gitguard; "
-        "huddle.gitguard.inspect('ls -la', '/tmp'); "
+        "import sys; sys.path[0] = 'src'; import huddle.shell.gitcommands; "
+        "huddle.shell.gitcommands.inspect('ls -la', '/tmp'); "
         "print('shlex' in sys.modules, 're' in sys.modules, "
         "any(name.startswith('huddle.shell') for name in sys.modules)); "
-        "huddle.gitguard.inspect('git stash', '/tmp'); "
+        "huddle.shell.gitcommands.inspect('git stash', '/tmp'); "
         "print('huddle.shell.commands' in sys.modules)"  # so the check above can fail
     )
     done = subprocess.run(

@@ -119,7 +119,7 @@ def age(path: Path) -> None:
 
 
 def proc_start(pid: int) -> str:
-    """Field 22 of /proc/<pid>/stat, read here independently of huddle.procs."""
+    """Field 22 of /proc/<pid>/stat, read here independently of huddle.peers.procs."""
     data = Path(f"/proc/{pid}/stat").read_bytes()
     return data[data.rfind(b")") + 2 :].split()[19].decode()
 
@@ -337,8 +337,8 @@ FEW = [
 
 
 def assert_inert(plugin: Plugin, cwd: Path, watched: list[Path], samples=SAMPLES) -> None:
-    """Sample events, through the launcher and through hookmain.run: no output, no writes."""
-    from huddle import hookmain
+    """Sample events, through the launcher and through entry.run: no output, no writes."""
+    from huddle.handlers import entry
 
     before = snapshot(*watched)
     sid = new_session_id()
@@ -347,13 +347,13 @@ def assert_inert(plugin: Plugin, cwd: Path, watched: list[Path], samples=SAMPLES
             result = plugin.hook(event_name, sample(sample_name, sid, cwd), cwd=cwd, pid=claude.pid)
             assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
             raw = json.dumps(sample(sample_name, sid, cwd)).encode()
-            assert hookmain.run(event_name, raw) is None
+            assert entry.run(event_name, raw) is None
     assert snapshot(*watched) == before
 
 
 @pytest.fixture
 def in_process(plugin, monkeypatch):
-    """hookmain.run in this process sees what the launcher's child would."""
+    """entry.run in this process sees what the launcher's child would."""
     monkeypatch.setenv("CLAUDE_PLUGIN_DATA", str(plugin.data_dir))
 
 
@@ -475,9 +475,9 @@ def test_session_end_is_fast_and_final(tmp_path, plugin, monkeypatch):
 
 
 def register_peers(monkeypatch, plugin: Plugin, repo: Path, count: int) -> list[str]:
-    """`count` live peers, each with a long task, started through hookmain.run in this process
+    """`count` live peers, each with a long task, started through entry.run in this process
     (so their Claude Code process is this one, alive for the whole test)."""
-    from huddle.hookmain import run
+    from huddle.handlers.entry import run
 
     monkeypatch.setenv("CLAUDE_PID", str(os.getpid()))
     monkeypatch.setenv("CLAUDE_PLUGIN_DATA", str(plugin.data_dir))

@@ -31,7 +31,7 @@ def stand_ins() -> Iterator[list[StandIn]]:
 
 def registered_sessions(state: Path, repo: Path, stand_ins: list[StandIn]) -> list[tuple[str, str]]:
     """(session id, name) of RACERS live sessions, each with its own stand-in process."""
-    from huddle import procs
+    from huddle.peers import procs
     from huddle.store import heartbeats
 
     sessions = []

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from huddle import hookmain, repo
-from huddle.records import (
+from huddle.handlers import entry
+from huddle.repo import gitfiles
+from huddle.store.records import (
     RECORD_VERSION,
     STATE_ENDED,
     STATE_IDLE,
@@ -166,13 +167,13 @@ def enabled(tmp_path, monkeypatch):
     monkeypatch.setenv("CLAUDE_PLUGIN_DATA", str(data))
     main = make_repo(tmp_path / "shop")
     Plugin(data).cli("enable", cwd=main, check=True)
-    state = repo.enabled_state_dir(repo.locate(main))
+    state = gitfiles.enabled_state_dir(gitfiles.locate(main))
     assert state is not None
     return main, Path(state)
 
 
 def run_hook(name: str, payload: dict) -> None:
-    hookmain.run(name, json.dumps(payload).encode())
+    entry.run(name, json.dumps(payload).encode())
 
 
 def stored(state: Path, session_id: str) -> dict:
@@ -252,7 +253,7 @@ def test_hooks_write_nothing_when_not_enabled(tmp_path, monkeypatch):
     monkeypatch.setenv("CLAUDE_PLUGIN_DATA", str(tmp_path / "data"))
     main = make_repo(tmp_path / "quiet")
     assert (
-        hookmain.run(
+        entry.run(
             "SessionStart", json.dumps(event("SessionStart", new_session_id(), main)).encode()
         )
         is None

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from huddle import repo
+from huddle.repo import gitfiles
 from tests.helpers import add_worktree, git, make_repo
 
 
@@ -38,17 +38,17 @@ def git_main_worktree(cwd: Path) -> str:
     return real(first[len("worktree ") :])
 
 
-def assert_matches_git(loc: repo.Location, cwd: Path) -> None:
+def assert_matches_git(loc: gitfiles.Location, cwd: Path) -> None:
     said = git_says(cwd)
     assert real(loc.worktree) == said["worktree"]
     assert real(loc.git_dir) == said["git_dir"]
     assert real(loc.common_dir) == said["common_dir"]
 
 
-def enable_marker(loc: repo.Location) -> Path:
+def enable_marker(loc: gitfiles.Location) -> Path:
     state = Path(loc.state_dir)
     state.mkdir(parents=True, exist_ok=True)
-    (state / repo.MARKER).write_text("{}")
+    (state / gitfiles.MARKER).write_text("{}")
     return state
 
 
@@ -57,7 +57,7 @@ def enable_marker(loc: repo.Location) -> Path:
 
 def test_main_checkout(tmp_path):
     main = make_repo(tmp_path / "shop")
-    loc = repo.locate(main)
+    loc = gitfiles.locate(main)
     assert Path(loc.worktree) == main
     assert Path(loc.git_dir) == main / ".git"
     assert Path(loc.common_dir) == main / ".git"
@@ -72,7 +72,7 @@ def test_subdirectory_of_main_checkout(tmp_path):
     main = make_repo(tmp_path / "shop")
     deep = main / "src" / "a" / "b"
     deep.mkdir(parents=True)
-    loc = repo.locate(deep)
+    loc = gitfiles.locate(deep)
     assert Path(loc.worktree) == main and Path(loc.main_worktree) == main
     assert_matches_git(loc, deep)
 
@@ -82,7 +82,7 @@ def test_linked_worktree_absolute_gitdir(tmp_path):
     linked = add_worktree(main, tmp_path / "shop-ui", "ui/fixes")
     text = (linked / ".git").read_text()
     assert text.startswith("gitdir: /")  # what git writes by default
-    loc = repo.locate(linked)
+    loc = gitfiles.locate(linked)
     assert Path(loc.worktree) == linked
     assert Path(loc.git_dir) == main / ".git" / "worktrees" / "shop-ui"
     assert Path(loc.common_dir) == main / ".git"
@@ -101,7 +101,7 @@ def test_linked_worktree_relative_gitdir(tmp_path):
     (linked / ".git").write_text(f"gitdir: {target}\n")
     sub = linked / "pkg"
     sub.mkdir()
-    loc = repo.locate(sub)
+    loc = gitfiles.locate(sub)
     assert Path(loc.worktree) == linked
     assert Path(loc.git_dir) == main / ".git" / "worktrees" / "shop-ui"
     assert Path(loc.main_worktree) == main
@@ -113,13 +113,13 @@ def test_claude_w_worktree_inside_the_main_checkout(tmp_path):
     inner = add_worktree(main, main / ".claude" / "worktrees" / "x", "worktree-x")
     for cwd in (inner, inner / "deeper"):
         cwd.mkdir(exist_ok=True)
-        loc = repo.locate(cwd)
+        loc = gitfiles.locate(cwd)
         # The nearest .git wins: the worktree is the inner one, not the checkout around it.
         assert Path(loc.worktree) == inner
         assert Path(loc.main_worktree) == main
         assert loc.is_linked
         assert Path(loc.state_dir) == main / ".claude" / "sessions"
-        assert repo.branch(loc) == "worktree-x"
+        assert gitfiles.branch(loc) == "worktree-x"
         assert_matches_git(loc, cwd)
 
 
@@ -127,22 +127,24 @@ def test_every_worktree_finds_the_same_state_dir(tmp_path):
     main = make_repo(tmp_path / "shop")
     a = add_worktree(main, tmp_path / "a", "a")
     b = add_worktree(main, main / ".claude" / "worktrees" / "b", "worktree-b")
-    assert {Path(repo.locate(p).state_dir) for p in (main, a, b)} == {main / ".claude" / "sessions"}
+    assert {Path(gitfiles.locate(p).state_dir) for p in (main, a, b)} == {
+        main / ".claude" / "sessions"
+    }
 
 
 def test_not_a_repository(tmp_path):
     plain = tmp_path / "plain" / "sub"
     plain.mkdir(parents=True)
-    with pytest.raises(repo.NotARepository):
-        repo.locate(plain)
+    with pytest.raises(gitfiles.NotARepository):
+        gitfiles.locate(plain)
 
 
 def test_dot_git_file_that_is_not_a_gitdir_file(tmp_path):
     folder = tmp_path / "odd"
     folder.mkdir()
     (folder / ".git").write_text("something else\n")
-    with pytest.raises(repo.NotARepository):
-        repo.locate(folder)
+    with pytest.raises(gitfiles.NotARepository):
+        gitfiles.locate(folder)
 
 
 def test_worktree_of_a_bare_repository_is_refused(tmp_path):
@@ -154,15 +156,15 @@ def test_worktree_of_a_bare_repository_is_refused(tmp_path):
     # git agrees that this worktree's repository has no main worktree: it is bare.
     listing = git(linked, "worktree", "list", "--porcelain").splitlines()
     assert listing[0] == f"worktree {real(bare)}" and "bare" in listing
-    with pytest.raises(repo.NotARepository):
-        repo.locate(linked)
+    with pytest.raises(gitfiles.NotARepository):
+        gitfiles.locate(linked)
 
 
 def test_no_commits_yet_still_names_the_branch(tmp_path):
     main = make_repo(tmp_path / "fresh", commit=False, branch="trunk")
-    loc = repo.locate(main)
+    loc = gitfiles.locate(main)
     assert Path(loc.main_worktree) == main
-    assert repo.branch(loc) == "trunk"
+    assert gitfiles.branch(loc) == "trunk"
     assert git(main, "symbolic-ref", "--short", "HEAD") == "trunk"
     assert_matches_git(loc, main)
 
@@ -170,15 +172,15 @@ def test_no_commits_yet_still_names_the_branch(tmp_path):
 def test_branch_names_keep_their_slashes(tmp_path):
     main = make_repo(tmp_path / "shop")
     linked = add_worktree(main, tmp_path / "ui", "ui/fixes")
-    assert repo.branch(repo.locate(main)) == "main"
-    assert repo.branch(repo.locate(linked)) == "ui/fixes"
+    assert gitfiles.branch(gitfiles.locate(main)) == "main"
+    assert gitfiles.branch(gitfiles.locate(linked)) == "ui/fixes"
 
 
 def test_detached_head(tmp_path):
     main = make_repo(tmp_path / "shop")
     git(main, "checkout", "-q", "--detach")
     sha = git(main, "rev-parse", "HEAD")
-    assert repo.branch(repo.locate(main)) == f"detached@{sha[:7]}"
+    assert gitfiles.branch(gitfiles.locate(main)) == f"detached@{sha[:7]}"
 
 
 def test_detached_head_in_linked_worktree_leaves_main_on_its_branch(tmp_path):
@@ -186,8 +188,8 @@ def test_detached_head_in_linked_worktree_leaves_main_on_its_branch(tmp_path):
     linked = add_worktree(main, tmp_path / "wt", "wt")
     git(linked, "checkout", "-q", "--detach")
     sha = git(linked, "rev-parse", "HEAD")
-    assert repo.branch(repo.locate(linked)) == f"detached@{sha[:7]}"
-    assert repo.branch(repo.locate(main)) == "main"
+    assert gitfiles.branch(gitfiles.locate(linked)) == f"detached@{sha[:7]}"
+    assert gitfiles.branch(gitfiles.locate(main)) == "main"
 
 
 def test_separate_git_dir_main_worktree(tmp_path):
@@ -196,12 +198,12 @@ def test_separate_git_dir_main_worktree(tmp_path):
     gitdir.parent.mkdir()
     git(tmp_path, "init", "-q", "-b", "main", f"--separate-git-dir={gitdir}", str(work))
     assert (work / ".git").is_file()
-    loc = repo.locate(work)
+    loc = gitfiles.locate(work)
     assert Path(loc.worktree) == work
     assert Path(loc.git_dir) == gitdir and Path(loc.common_dir) == gitdir
     assert Path(loc.main_worktree) == work
     assert Path(loc.state_dir) == work / ".claude" / "sessions"
-    assert repo.branch(loc) == "main"
+    assert gitfiles.branch(loc) == "main"
     assert_matches_git(loc, work)
 
 
@@ -211,7 +213,7 @@ def test_separate_git_dir_named_dot_git(tmp_path):
     gitdir = tmp_path / "elsewhere" / ".git"
     gitdir.parent.mkdir()
     git(tmp_path, "init", "-q", "-b", "main", f"--separate-git-dir={gitdir}", str(work))
-    loc = repo.locate(work)
+    loc = gitfiles.locate(work)
     assert Path(loc.worktree) == work
     assert Path(loc.main_worktree) == work
     assert Path(loc.state_dir) == work / ".claude" / "sessions"
@@ -223,7 +225,7 @@ def test_separate_git_dir_named_dot_git(tmp_path):
 
 def test_ordinary_repository_is_not_refused(tmp_path):
     main = make_repo(tmp_path / "shop")
-    assert repo.refuse_reason(repo.locate(main)) is None
+    assert gitfiles.refuse_reason(gitfiles.locate(main)) is None
 
 
 def test_home_directory_repository_is_refused(tmp_path):
@@ -231,23 +233,23 @@ def test_home_directory_repository_is_refused(tmp_path):
     make_repo(home)
     sub = home / "project"
     sub.mkdir()
-    loc = repo.locate(sub)
+    loc = gitfiles.locate(sub)
     assert Path(loc.main_worktree) == home
-    reason = repo.refuse_reason(loc)
+    reason = gitfiles.refuse_reason(loc)
     assert reason is not None and "home directory" in reason
     enable_marker(loc)
-    assert repo.enabled_state_dir(loc) is None
+    assert gitfiles.enabled_state_dir(loc) is None
 
 
 def test_linked_worktree_of_home_repository_is_refused(tmp_path):
     home = Path(os.environ["HOME"])
     make_repo(home)
     linked = add_worktree(home, tmp_path / "elsewhere", "side")
-    loc = repo.locate(linked)
+    loc = gitfiles.locate(linked)
     assert Path(loc.main_worktree) == home
-    assert repo.refuse_reason(loc) is not None
+    assert gitfiles.refuse_reason(loc) is not None
     enable_marker(loc)
-    assert repo.enabled_state_dir(loc) is None
+    assert gitfiles.enabled_state_dir(loc) is None
 
 
 def test_home_reached_through_a_symlink_is_still_refused(tmp_path, monkeypatch):
@@ -255,52 +257,54 @@ def test_home_reached_through_a_symlink_is_still_refused(tmp_path, monkeypatch):
     link = tmp_path / "home-link"
     link.symlink_to(main)
     monkeypatch.setenv("HOME", str(link))
-    assert repo.refuse_reason(repo.locate(main)) is not None
+    assert gitfiles.refuse_reason(gitfiles.locate(main)) is not None
 
 
 def test_enabled_state_dir_needs_the_marker(tmp_path):
     main = make_repo(tmp_path / "shop")
     linked = add_worktree(main, tmp_path / "wt", "wt")
-    loc = repo.locate(main)
-    assert repo.enabled_state_dir(loc) is None
+    loc = gitfiles.locate(main)
+    assert gitfiles.enabled_state_dir(loc) is None
     Path(loc.state_dir).mkdir(parents=True)
-    assert repo.enabled_state_dir(loc) is None  # a folder alone is not enabling
-    (Path(loc.state_dir) / repo.MARKER).mkdir()
-    assert repo.enabled_state_dir(loc) is None  # nor is a marker that is not a file
-    (Path(loc.state_dir) / repo.MARKER).rmdir()
+    assert gitfiles.enabled_state_dir(loc) is None  # a folder alone is not enabling
+    (Path(loc.state_dir) / gitfiles.MARKER).mkdir()
+    assert gitfiles.enabled_state_dir(loc) is None  # nor is a marker that is not a file
+    (Path(loc.state_dir) / gitfiles.MARKER).rmdir()
     enable_marker(loc)
-    assert Path(repo.enabled_state_dir(loc)) == main / ".claude" / "sessions"
-    assert Path(repo.enabled_state_dir(repo.locate(linked))) == main / ".claude" / "sessions"
+    assert Path(gitfiles.enabled_state_dir(loc)) == main / ".claude" / "sessions"
+    assert (
+        Path(gitfiles.enabled_state_dir(gitfiles.locate(linked))) == main / ".claude" / "sessions"
+    )
 
 
 def test_state_dir_that_is_a_symlink_is_not_used(tmp_path):
     main = make_repo(tmp_path / "shop")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    (elsewhere / repo.MARKER).write_text("{}")
+    (elsewhere / gitfiles.MARKER).write_text("{}")
     (main / ".claude").mkdir()
     (main / ".claude" / "sessions").symlink_to(elsewhere)
-    loc = repo.locate(main)
-    assert (Path(loc.state_dir) / repo.MARKER).is_file()  # it looks enabled through the link
-    assert repo.enabled_state_dir(loc) is None
+    loc = gitfiles.locate(main)
+    assert (Path(loc.state_dir) / gitfiles.MARKER).is_file()  # it looks enabled through the link
+    assert gitfiles.enabled_state_dir(loc) is None
 
 
 def test_state_dir_whose_parent_is_a_symlink_is_not_used(tmp_path):
     main = make_repo(tmp_path / "shop")
     elsewhere = tmp_path / "elsewhere"
     (elsewhere / "sessions").mkdir(parents=True)
-    (elsewhere / "sessions" / repo.MARKER).write_text("{}")
+    (elsewhere / "sessions" / gitfiles.MARKER).write_text("{}")
     (main / ".claude").symlink_to(elsewhere)
-    loc = repo.locate(main)
-    assert (Path(loc.state_dir) / repo.MARKER).is_file()
-    assert repo.enabled_state_dir(loc) is None
+    loc = gitfiles.locate(main)
+    assert (Path(loc.state_dir) / gitfiles.MARKER).is_file()
+    assert gitfiles.enabled_state_dir(loc) is None
 
 
 def test_repository_reached_through_a_symlinked_path_is_usable(tmp_path):
     main = make_repo(tmp_path / "shop")
-    enable_marker(repo.locate(main))
+    enable_marker(gitfiles.locate(main))
     link = tmp_path / "shortcut"
     link.symlink_to(main)
-    loc = repo.locate(link)
+    loc = gitfiles.locate(link)
     assert Path(loc.main_worktree) == link
-    assert Path(repo.enabled_state_dir(loc)) == link / ".claude" / "sessions"
+    assert Path(gitfiles.enabled_state_dir(loc)) == link / ".claude" / "sessions"

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from huddle import procs, repo, sessions
-from huddle.records import STATE_ENDED, STATE_GONE, STATE_IDLE, STATE_WORKING, Heartbeat
+from huddle.peers import procs, sessions
+from huddle.repo import gitfiles
 from huddle.store import atomic, heartbeats, names
+from huddle.store.records import STATE_ENDED, STATE_GONE, STATE_IDLE, STATE_WORKING, Heartbeat
 from tests.helpers import StandIn, add_worktree, git, make_record, make_repo, new_session_id
 
 OTHER_HOST = "another-machine.invalid"
@@ -25,7 +26,7 @@ def shop(tmp_path, monkeypatch):
     """An enabled-looking repository: its location and its state directory."""
     monkeypatch.setenv("CLAUDE_PLUGIN_DATA", str(tmp_path / "data"))
     main = make_repo(tmp_path / "shop")
-    loc = repo.locate(main)
+    loc = gitfiles.locate(main)
     state = Path(loc.state_dir)
     state.mkdir(parents=True)
     return loc, state
@@ -253,7 +254,7 @@ def test_register_names_from_branch_worktree_and_detached_head(shop, tmp_path):
     git(detached, "checkout", "-q", "--detach")
     got = {}
     for where in (ui, claude_w, detached):
-        here = repo.locate(where)
+        here = gitfiles.locate(where)
         assert Path(here.state_dir) == state
         got[where.name] = sessions.register(
             state, new_session_id(), here, str(where), None, now

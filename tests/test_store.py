@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from huddle.records import Heartbeat
 from huddle.store import atomic, heartbeats, names
+from huddle.store.records import Heartbeat
 from tests.helpers import ROOT, make_record, new_session_id
 
 RACERS = 16

@@ -209,7 +209,7 @@ def stand_ins() -> Iterator[list[StandIn]]:
 
 def registered(state: Path, repo: Path, stand_ins: list[StandIn]) -> list[tuple[str, str, int]]:
     """(session id, name, pid) of RACERS live sessions, each with its own stand-in process."""
-    from huddle import procs
+    from huddle.peers import procs
     from huddle.store import heartbeats
 
     found = []

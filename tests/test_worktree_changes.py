@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from huddle import worktree_changes as wc
+from huddle.edits import worktree_changes as wc
 from tests.helpers import add_worktree, git, make_repo
 
 BASE_NS = 1_600_000_000 * 10**9
@@ -397,7 +397,7 @@ def test_load_of_a_large_snapshot(tmp_path: Path) -> None:
 
 def test_module_import_is_cheap() -> None:
     code = (
-        "import json, sys; import huddle.worktree_changes; "
+        "import json, sys; import huddle.edits.worktree_changes; "
         "bad = {'subprocess', 'pathlib', 'dataclasses', 'typing'} & set(sys.modules); "
         "print(json.dumps(sorted(bad)))"
     )

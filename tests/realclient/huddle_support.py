@@ -87,12 +87,21 @@ def cli_env(home: Path, scratch: Path, data_dir: Path | None = None) -> dict[str
 
 
 def huddle(
-    *args: str, cwd: Path, home: Path, scratch: Path, binary: Path = HUDDLE_BIN,
-    data_dir: Path | None = None, check: bool = True,
+    *args: str,
+    cwd: Path,
+    home: Path,
+    scratch: Path,
+    binary: Path = HUDDLE_BIN,
+    data_dir: Path | None = None,
+    check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
-        [str(binary), *args], cwd=cwd, env=cli_env(home, scratch, data_dir),
-        capture_output=True, text=True, timeout=60,
+        [str(binary), *args],
+        cwd=cwd,
+        env=cli_env(home, scratch, data_dir),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     if check and done.returncode != 0:
         raise AssertionError(f"huddle {' '.join(args)} exited {done.returncode}: {done.stderr}")
@@ -134,8 +143,11 @@ def heartbeat(repo: Path, session_id: str) -> dict[str, Any] | None:
 
 
 def wait_heartbeat(
-    repo: Path, session_id: str, where: Callable[[dict[str, Any]], bool] = lambda r: True,
-    what: str = "", timeout: float = 10.0,
+    repo: Path,
+    session_id: str,
+    where: Callable[[dict[str, Any]], bool] = lambda r: True,
+    what: str = "",
+    timeout: float = 10.0,
 ) -> dict[str, Any]:
     def probe() -> dict[str, Any] | None:
         record = heartbeat(repo, session_id)
@@ -163,9 +175,7 @@ def tool_results(body: dict[str, Any]) -> list[str]:
                 if isinstance(inner, str):
                     found.append(inner)
                 elif isinstance(inner, list):
-                    found.append(
-                        "\n".join(b.get("text", "") for b in inner if isinstance(b, dict))
-                    )
+                    found.append("\n".join(b.get("text", "") for b in inner if isinstance(b, dict)))
     return found
 
 
@@ -223,7 +233,9 @@ def working_tree_export(source: Path, target: Path) -> Path:
     untracked-but-not-ignored, as they are now) to ``target``."""
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=source, capture_output=True, check=True,
+        cwd=source,
+        capture_output=True,
+        check=True,
     ).stdout.decode()
     for rel in filter(None, listed.split("\0")):
         src = source / rel
@@ -242,8 +254,10 @@ def since_last_tool_call(body: dict[str, Any]) -> list[dict[str, Any]]:
     for index in range(len(messages) - 1, -1, -1):
         message = messages[index]
         content = message.get("content")
-        if message.get("role") == "assistant" and isinstance(content, list) and any(
-            isinstance(b, dict) and b.get("type") == "tool_use" for b in content
+        if (
+            message.get("role") == "assistant"
+            and isinstance(content, list)
+            and any(isinstance(b, dict) and b.get("type") == "tool_use" for b in content)
         ):
             return messages[index + 1 :]
     return []

@@ -62,7 +62,8 @@ def lab(tmp_path: Path, claude_bin: str) -> Lab:
     if missing:
         pytest.fail(
             f"the test interpreter {sys.executable} lacks {', '.join(missing)}: "
-            "`pip install -r requirements.txt` (the hooks run on it)", pytrace=False,
+            "`pip install -r requirements.txt` (the hooks run on it)",
+            pytrace=False,
         )
     return Lab(tmp_path, claude_bin)
 
@@ -135,7 +136,12 @@ def assert_silent(session: ClaudeSession) -> None:
 def sessions_json(lab: Lab, repo: Path, *flags: str) -> dict[str, dict[str, Any]]:
     """``huddle sessions --json`` run from a terminal (outside any session), by name."""
     out = huddle(
-        "sessions", "--json", *flags, cwd=repo, home=lab.home, scratch=lab.root,
+        "sessions",
+        "--json",
+        *flags,
+        cwd=repo,
+        home=lab.home,
+        scratch=lab.root,
         data_dir=lab.data_dir,
     ).stdout
     return {row["name"]: row for row in json.loads(out)}
@@ -151,8 +157,10 @@ def locked_by(session: ClaudeSession, holder: str) -> str:
     result = the_tool_result(session)
     assert result.get("is_error") is True, result
     text = result_text(result)
-    assert text.startswith("PreToolUse:Write hook error: huddle: src/app.py is locked by "
-                           f'session "{holder}" (branch main, worktree main checkout)'), text
+    assert text.startswith(
+        "PreToolUse:Write hook error: huddle: src/app.py is locked by "
+        f'session "{holder}" (branch main, worktree main checkout)'
+    ), text
     return text
 
 
@@ -232,18 +240,23 @@ def test_a_lock_denies_another_sessions_write_and_lets_the_holders_own_pass(lab:
         assert_silent(a)
         assert (repo / APP).read_text() == "total = 2\n"
 
-        locks = json.loads(huddle(
-            "locks", "--json", cwd=repo, home=lab.home, scratch=lab.root, data_dir=lab.data_dir,
-        ).stdout)
+        locks = json.loads(
+            huddle(
+                "locks",
+                "--json",
+                cwd=repo,
+                home=lab.home,
+                scratch=lab.root,
+                data_dir=lab.data_dir,
+            ).stdout
+        )
         assert [(lk["pattern"], lk["holder"], lk["reason"]) for lk in locks] == [
             (APP, "alice", "reworking totals")
         ]
 
 
 @pytest.mark.parametrize("ending", ["close", "kill"])
-def test_once_the_holder_is_gone_edits_pass_without_warning_or_deny(
-    lab: Lab, ending: str
-) -> None:
+def test_once_the_holder_is_gone_edits_pass_without_warning_or_deny(lab: Lab, ending: str) -> None:
     repo, worktree = shop(lab)
     assert worktree is not None
     with lab.session(repo, "a") as a, lab.session(worktree, "b") as b:
@@ -273,7 +286,11 @@ def test_once_the_holder_is_gone_edits_pass_without_warning_or_deny(
         assert everyone["alice"]["live"] is False
         assert "alice" not in sessions_json(lab, repo)
         locks = huddle(
-            "locks", cwd=repo, home=lab.home, scratch=lab.root, data_dir=lab.data_dir,
+            "locks",
+            cwd=repo,
+            home=lab.home,
+            scratch=lab.root,
+            data_dir=lab.data_dir,
         ).stdout
         assert locks.strip() == "No locks in this repository.", locks
 
@@ -354,4 +371,3 @@ def test_a_file_changed_through_bash_is_touched_once_the_turn_ends(lab: Lab) -> 
             'huddle: README.md is also being edited by session "alice" (branch main, '
         ), entries[0].text
         assert (worktree / "README.md").read_text() == "hi\n"
-

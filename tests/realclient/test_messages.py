@@ -72,7 +72,8 @@ def lab(tmp_path: Path, claude_bin: str) -> Lab:
     if missing:
         pytest.fail(
             f"the test interpreter {sys.executable} lacks {', '.join(missing)}: "
-            "`pip install -r requirements.txt` (the hooks run on it)", pytrace=False,
+            "`pip install -r requirements.txt` (the hooks run on it)",
+            pytrace=False,
         )
     return Lab(tmp_path, claude_bin)
 
@@ -94,7 +95,11 @@ def sessions(lab: Lab, repo: Path, worktree: Path) -> tuple[ClaudeSession, Claud
     ``allowed-tools``; Bash calls other than ``huddle sent`` would be refused), and B in the
     linked worktree, which may run any tool (``bypassPermissions``, as the harness does)."""
     a = ClaudeSession(
-        PLUGIN_ROOT, repo, lab.root / "a", home=lab.home, env=lab.env(),
+        PLUGIN_ROOT,
+        repo,
+        lab.root / "a",
+        home=lab.home,
+        env=lab.env(),
         claude_bin=lab.claude_bin,
         extra_args=["--allowedTools", "Bash(huddle sent:*)", "--permission-mode", "default"],
     )
@@ -113,7 +118,10 @@ def get_going(a: ClaudeSession, b: ClaudeSession, repo: Path) -> None:
 
 
 def run_huddle(
-    lab: Lab, cwd: Path, *args: str, session: ClaudeSession | None = None,
+    lab: Lab,
+    cwd: Path,
+    *args: str,
+    session: ClaudeSession | None = None,
     user: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """``huddle ARGS`` at a terminal: as the person (no CLAUDE_CODE_SESSION_ID), or, with
@@ -269,9 +277,7 @@ def test_a_message_is_shown_at_the_next_prompt_and_the_sender_sees_it_delivered(
         before = time.time()
         assert b.turn("carry on")["result"] == "ok"
         items = new_prompt_items(b)
-        found = only_match(
-            item_line("fyi", "alice", "main", "please keep the whatsapp tab"), items
-        )
+        found = only_match(item_line("fyi", "alice", "main", "please keep the whatsapp tab"), items)
         assert found["id"] == message_id and len(items) == 1
 
         # A's model asks `huddle sent --json` through Bash: delivered, with the time.
@@ -313,11 +319,19 @@ def test_an_urgent_message_reaches_a_busy_session_between_its_tool_calls(lab: La
         b.send(prompt)
         wait_for(busy.exists, "B's first tool call to start", timeout=30)
         out = run_huddle(
-            lab, repo, "send", "--urgent", "ui-fixes", "stop: main is broken, do not push",
+            lab,
+            repo,
+            "send",
+            "--urgent",
+            "ui-fixes",
+            "stop: main is broken, do not push",
             session=a,
         ).stdout
-        assert re.match(r'sent urgent fyi [0-9a-f]{8} to "ui-fixes"; it is shown between its '
-                        "tool calls", out), out
+        assert re.match(
+            r'sent urgent fyi [0-9a-f]{8} to "ui-fixes"; it is shown between its '
+            "tool calls",
+            out,
+        ), out
         go.touch()
         assert b.wait_turn()["result"] == "done"
 
@@ -354,8 +368,9 @@ def test_a_message_from_a_plain_terminal_is_attributed_to_the_person(lab: Lab) -
         out = run_huddle(
             lab, repo, "send", "ui-fixes", "lunch at noon, then ship it", user=HUMAN
         ).stdout
-        assert re.match(r'sent fyi [0-9a-f]{8} to "ui-fixes"; it is shown at its next prompt',
-                        out), out
+        assert re.match(
+            r'sent fyi [0-9a-f]{8} to "ui-fixes"; it is shown at its next prompt', out
+        ), out
         assert b.turn("carry on")["result"] == "ok"
         items = new_prompt_items(b)
         # From the person, by login name, with no branch: not from any session.
@@ -363,4 +378,3 @@ def test_a_message_from_a_plain_terminal_is_attributed_to_the_person(lab: Lab) -
         assert len(items) == 1
     log = json.loads(run_huddle(lab, repo, "log", "--json").stdout)
     assert [(r["from"], r["from_session"], r["to"]) for r in log] == [(HUMAN, None, "ui-fixes")]
-

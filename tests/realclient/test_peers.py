@@ -71,8 +71,13 @@ class Lab:
 
     def session(self, cwd: Path, label: str, *extra_args: str) -> ClaudeSession:
         return ClaudeSession(
-            PLUGIN_ROOT, cwd, self.root / label, home=self.home, env=self.env(),
-            claude_bin=self.claude_bin, extra_args=extra_args,
+            PLUGIN_ROOT,
+            cwd,
+            self.root / label,
+            home=self.home,
+            env=self.env(),
+            claude_bin=self.claude_bin,
+            extra_args=extra_args,
         )
 
     def enable(self, repo: Path) -> None:
@@ -189,7 +194,8 @@ def test_a_repository_that_is_not_enabled_is_left_alone(lab: Lab) -> None:
             assert not any(marker in request_text(body) for marker in DIGEST_MARKERS)
         # The plugin is loaded and its hooks ran: they chose to say nothing.
         responses = [
-            e for e in s.events()
+            e
+            for e in s.events()
             if e.get("type") == "system" and e.get("subtype") == "hook_response"
         ]
         assert responses and all(e["exit_code"] == 0 and e["stdout"] == "" for e in responses)
@@ -281,9 +287,10 @@ def test_huddle_sessions_in_bash_marks_the_calling_session(lab: Lab) -> None:
         started(a, repo)
         started(b, repo)
         for session, me, other in ((a, "main", "ui-fixes"), (b, "ui-fixes", "main")):
-            assert session.turn(bash("echo SID=$CLAUDE_CODE_SESSION_ID; huddle sessions"))[
-                "result"
-            ] == "done"
+            assert (
+                session.turn(bash("echo SID=$CLAUDE_CODE_SESSION_ID; huddle sessions"))["result"]
+                == "done"
+            )
             out = last_tool_result(session)
             assert out.splitlines()[0] == f"SID={session.session_id}"
             rows = table_rows(out)
@@ -300,9 +307,9 @@ def test_bash_calls_learn_the_plugin_data_dir(lab: Lab) -> None:
     lab.enable(repo)
     with lab.session(repo, "a") as a:
         started(a, repo)
-        assert a.turn(bash("echo DATA=$HUDDLE_PLUGIN_DATA; huddle doctor --json"))[
-            "result"
-        ] == "done"
+        assert (
+            a.turn(bash("echo DATA=$HUDDLE_PLUGIN_DATA; huddle doctor --json"))["result"] == "done"
+        )
         out = last_tool_result(a)
         assert out.splitlines()[0] == f"DATA={lab.data_dir}", out
         checks = {c["what"]: c for c in json.loads(out.split("\n", 1)[1])}

@@ -50,14 +50,20 @@ def claude(
     # No model is asked: the base URL names a port nothing listens on.
     env = isolated_env(scratch, "http://127.0.0.1:9", home, session_env(scratch))
     return subprocess.run(
-        [claude_bin, *args], cwd=cwd or scratch, env=env, capture_output=True, text=True,
-        timeout=60, stdin=subprocess.DEVNULL,
+        [claude_bin, *args],
+        cwd=cwd or scratch,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
     )
 
 
 def test_validate_strict_passes(tmp_path: Path, claude_bin: str) -> None:
-    done = claude(claude_bin, tmp_path, tmp_path / "home", "plugin", "validate", "--strict",
-                  str(PLUGIN_ROOT))
+    done = claude(
+        claude_bin, tmp_path, tmp_path / "home", "plugin", "validate", "--strict", str(PLUGIN_ROOT)
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Validation passed" in done.stdout
     for part in ("SessionStart", "SessionEnd", "commands: huddle:sessions", "bin: huddle"):
@@ -77,9 +83,7 @@ def marketplace_source(kind: str, tmp_path: Path, home: Path) -> tuple[str, Path
     git(checkout, "add", "-A")
     git(checkout, "commit", "-q", "-m", "huddle")
     home.mkdir(parents=True, exist_ok=True)
-    (home / ".gitconfig").write_text(
-        f'[url "{checkout.as_uri()}"]\n\tinsteadOf = {GIT_URL}\n'
-    )
+    (home / ".gitconfig").write_text(f'[url "{checkout.as_uri()}"]\n\tinsteadOf = {GIT_URL}\n')
     return GIT_URL, Path()
 
 
@@ -101,8 +105,15 @@ def test_installed_plugin_runs_without_plugin_dir(
     assert entry["version"] == VERSION
     install_path = Path(entry["installPath"])
     assert install_path == plugins / "cache" / "huddle" / "huddle" / VERSION
-    for part in ("hooks/hooks.json", "hooks/run", "bin/huddle", "src/huddle/hookmain.py",
-                 "commands/sessions.md", "skills/huddle/SKILL.md", ".claude-plugin/plugin.json"):
+    for part in (
+        "hooks/hooks.json",
+        "hooks/run",
+        "bin/huddle",
+        "src/huddle/hookmain.py",
+        "commands/sessions.md",
+        "skills/huddle/SKILL.md",
+        ".claude-plugin/plugin.json",
+    ):
         assert (install_path / part).is_file(), part
     assert not (install_path / ".venv").exists() and not (install_path / ".tools").exists()
     plugin_root = install_path / runs_from  # runs_from is absolute for a directory source
@@ -112,8 +123,9 @@ def test_installed_plugin_runs_without_plugin_dir(
     repo = make_repo(tmp_path / "shop")
     enable(repo, home, tmp_path, binary=install_path / "bin" / "huddle")
 
-    with ClaudeSession(None, repo, tmp_path / "s", home=home, env=session_env(tmp_path),
-                       claude_bin=claude_bin) as session:
+    with ClaudeSession(
+        None, repo, tmp_path / "s", home=home, env=session_env(tmp_path), claude_bin=claude_bin
+    ) as session:
         assert "--plugin-dir" not in list(session.proc.args)  # type: ignore[arg-type]
         record = wait_heartbeat(repo, session.session_id, what="from the installed hooks")
         assert record["pid"] == session.pid and record["name"] == "main"
@@ -127,8 +139,9 @@ def test_installed_plugin_runs_without_plugin_dir(
     compiled = data / "pycache" / str(plugin_root).lstrip("/") / "src" / "huddle"
     assert list(compiled.glob("hookmain.*.pyc")), sorted(data.rglob("hookmain*"))
 
-    doctor = huddle("doctor", "--json", cwd=repo, home=home, scratch=tmp_path, binary=cli,
-                    check=False)
+    doctor = huddle(
+        "doctor", "--json", cwd=repo, home=home, scratch=tmp_path, binary=cli, check=False
+    )
     checks = {c["what"]: c for c in json.loads(doctor.stdout)}
     assert checks["plugin installed"]["status"] == "ok", checks
     assert checks["plugin installed"]["detail"] == f"huddle@huddle {VERSION}"

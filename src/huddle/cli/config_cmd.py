@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from huddle import config
-from huddle.cli.where import here
-from huddle.errors import UserError
+from huddle.cli.errors import UserError
+from huddle.cli.here import here
+from huddle.store import config
 
 
 def run(name: str | None, value: str | None, as_json: bool) -> int:
@@ -16,10 +16,10 @@ def run(name: str | None, value: str | None, as_json: bool) -> int:
             parsed = config.parse(name, value)
         except config.BadSetting as exc:
             raise UserError(str(exc)) from None
-        config.store(h.state, name, parsed)
+        config.store(h.state_dir, name, parsed)
         print(f"{name} = {parsed}")
         return 0
-    values = config.load(h.state)
+    values = config.load(h.state_dir)
     if name is not None:
         if name not in config.SETTINGS:
             raise UserError(f"no setting is called {name!r} (settings: {', '.join(values)})")

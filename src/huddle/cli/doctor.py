@@ -15,10 +15,12 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from huddle import __version__, bootstrap, repo
-from huddle.context import RAN_FOLDER
+from huddle import __version__
 from huddle.display import ago
-from huddle.events import EVENTS
+from huddle.handlers.context import RAN_FOLDER
+from huddle.handlers.events import EVENTS
+from huddle.plugin import bootstrap
+from huddle.repo import gitfiles
 
 RUNTIME_MODULES = {"pydantic": "pydantic", "filelock": "filelock", "GitPython": "git"}
 OK, WARN, FAIL = "ok", "warn", "fail"
@@ -144,55 +146,65 @@ def _venv_check() -> Check:
 
 def repository_checks() -> list[Check]:
     try:
-        loc = repo.locate(os.getcwd())
-    except repo.NotARepository as exc:
+        loc = gitfiles.locate(os.getcwd())
+    except gitfiles.NotARepository as exc:
         return [Check(WARN, "repository", str(exc), "run doctor inside a git repository")]
-    reason = repo.refuse_reason(loc)
+    reason = gitfiles.refuse_reason(loc)
     if reason:
         return [Check(FAIL, "repository", f"{loc.main_worktree}: {reason}")]
-    state = Path(loc.state_dir)
+    state_dir = Path(loc.state_dir)
     checks = [Check(OK, "repository", f"main worktree {loc.main_worktree}")]
-    if repo.enabled_state_dir(loc) is None:
-        if os.path.islink(state) or (state.exists() and not state.is_dir()):
+    if gitfiles.enabled_state_dir(loc) is None:
+        if os.path.islink(state_dir) or (state_dir.exists() and not state_dir.is_dir()):
             checks.append(
                 Check(
                     FAIL,
                     "state directory",
-                    f"{state} is not a plain directory",
-                    f"remove {state}, then run huddle enable",
+                    f"{state_dir} is not a plain directory",
+                    f"remove {state_dir}, then run huddle enable",
                 )
             )
         else:
             checks.append(
-                Check(WARN, "state directory", f"huddle is not enabled ({state})", "huddle enable")
+                Check(
+                    WARN,
+                    "state directory",
+                    f"huddle is not enabled ({state_dir})",
+                    "huddle enable",
+                )
             )
         return checks
-    mode = stat.S_IMODE(state.stat().st_mode)
+    mode = stat.S_IMODE(state_dir.stat().st_mode)
     if mode & 0o077:
         checks.append(
-            Check(WARN, "state directory", f"{state} has mode {mode:o}", f"chmod 700 {state}")
+            Check(
+                WARN,
+                "state directory",
+                f"{state_dir} has mode {mode:o}",
+                f"chmod 700 {state_dir}",
+            )
         )
-    elif not os.access(state, os.W_OK):
+    elif not os.access(state_dir, os.W_OK):
         checks.append(
             Check(
                 FAIL,
                 "state directory",
-                f"{state} is not writable",
-                f"give yourself write access to {state}",
+                f"{state_dir} is not writable",
+                f"give yourself write access to {state_dir}",
             )
         )
     else:
-        checks.append(Check(OK, "state directory", f"{state} (mode 700)"))
-    checks.append(_hooks_check(state))
+        checks.append(Check(OK, "state directory", f"{state_dir} (mode 700)"))
+    checks.append(_hooks_check(state_dir))
     return checks
 
 
-def _hooks_check(state: Path) -> Check:
+def _hooks_check(state_dir: Path) -> Check:
     now = time.time()
     parts = []
     for event in EVENTS:
         try:
-            parts.append(f"{event} {ago(now - (state / RAN_FOLDER / event).stat().st_mtime)}")
+            parts.append(f"{event} {ago(now - (state_dir / RAN_FOLDER / event).stat().st_mtime)}")
         except OSError:
             parts.append(f"{event} never")
     if all(p.endswith("never") for p in parts):

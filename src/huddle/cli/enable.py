@@ -8,9 +8,10 @@ import sys
 import time
 from pathlib import Path
 
-from huddle import repo, sessions
-from huddle.cli.where import calling_session, location
-from huddle.errors import UserError
+from huddle.cli.errors import UserError
+from huddle.cli.here import calling_session, location
+from huddle.peers import sessions
+from huddle.repo import gitfiles
 from huddle.store import atomic
 
 EXCLUDE_LINE = "/.claude/sessions/"
@@ -18,48 +19,50 @@ EXCLUDE_LINE = "/.claude/sessions/"
 
 def enable() -> int:
     loc = location()
-    reason = repo.refuse_reason(loc)
+    reason = gitfiles.refuse_reason(loc)
     if reason:
         raise UserError(f"huddle will not enable here: {reason}")
-    state = Path(loc.state_dir)
-    state.parent.mkdir(parents=True, exist_ok=True)
-    state.mkdir(mode=0o700, exist_ok=True)
-    os.chmod(state, 0o700)
-    if not repo.is_own_path(loc):
-        raise UserError(f"{state} leads somewhere else through a symlink; huddle will not use it")
-    marker = state / repo.MARKER
+    state_dir = Path(loc.state_dir)
+    state_dir.parent.mkdir(parents=True, exist_ok=True)
+    state_dir.mkdir(mode=0o700, exist_ok=True)
+    os.chmod(state_dir, 0o700)
+    if not gitfiles.is_own_path(loc):
+        raise UserError(
+            f"{state_dir} leads somewhere else through a symlink; huddle will not use it"
+        )
+    marker = state_dir / gitfiles.MARKER
     already = marker.is_file()
     if not already:
         atomic.write_json(marker, {"enabled_at": time.time(), "format": 1})
     _add_exclude(loc)
-    joined = _register_caller(loc, state)
+    joined = _register_caller(loc, state_dir)
     if already:
         print(f"huddle is already enabled in {loc.main_worktree}")
     else:
         print(f"huddle is enabled in {loc.main_worktree}")
-    print(f"  state: {state} (kept out of git by .git/info/exclude)")
+    print(f"  state: {state_dir} (kept out of git by .git/info/exclude)")
     if joined:
         print(f'  this session joined as "{joined}"')
     print("  Claude Code sessions in this repository and its worktrees now see each other.")
     return 0
 
 
-def _register_caller(loc: repo.Location, state: Path) -> str | None:
+def _register_caller(loc: gitfiles.Location, state_dir: Path) -> str | None:
     """Enabling from inside a session makes that session known at once."""
     session_id = calling_session()
     if session_id is None:
         return None
     record = sessions.register(
-        str(state), session_id, loc, os.getcwd(), sessions.current_pid(), time.time()
+        str(state_dir), session_id, loc, os.getcwd(), sessions.current_pid(), time.time()
     )
     return record.name
 
 
-def _exclude_file(loc: repo.Location) -> Path:
+def _exclude_file(loc: gitfiles.Location) -> Path:
     return Path(loc.common_dir) / "info" / "exclude"
 
 
-def _add_exclude(loc: repo.Location) -> None:
+def _add_exclude(loc: gitfiles.Location) -> None:
     path = _exclude_file(loc)
     try:
         text = path.read_text(encoding="utf-8")
@@ -73,7 +76,7 @@ def _add_exclude(loc: repo.Location) -> None:
     os.chmod(path, 0o644)
 
 
-def _remove_exclude(loc: repo.Location) -> None:
+def _remove_exclude(loc: gitfiles.Location) -> None:
     path = _exclude_file(loc)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -87,16 +90,16 @@ def _remove_exclude(loc: repo.Location) -> None:
 
 def disable(yes: bool) -> int:
     loc = location()
-    state = Path(loc.state_dir)
-    if repo.enabled_state_dir(loc) is None:
-        if os.path.islink(state):
-            raise UserError(f"{state} is a symlink; remove it yourself if it is not wanted")
+    state_dir = Path(loc.state_dir)
+    if gitfiles.enabled_state_dir(loc) is None:
+        if os.path.islink(state_dir):
+            raise UserError(f"{state_dir} is a symlink; remove it yourself if it is not wanted")
         print(f"huddle is not enabled in {loc.main_worktree}; nothing to do")
         return 0
-    everyone = sessions.load_all(str(state), time.time())
+    everyone = sessions.load_all(str(state_dir), time.time())
     live = [s.name for s in everyone if s.live]
-    files = sum(1 for _ in state.rglob("*"))
-    print(f"Disabling huddle in {loc.main_worktree} deletes {state}:")
+    files = sum(1 for _ in state_dir.rglob("*"))
+    print(f"Disabling huddle in {loc.main_worktree} deletes {state_dir}:")
     print(f"  {len(everyone)} session record(s), {files} file(s) in all")
     if live:
         print(f"  live sessions lose their shared state: {', '.join(live)}")
@@ -107,7 +110,7 @@ def disable(yes: bool) -> int:
         if answer not in ("y", "yes"):
             print("nothing was deleted")
             return 1
-    shutil.rmtree(state)
+    shutil.rmtree(state_dir)
     _remove_exclude(loc)
     print("huddle is disabled here; `huddle enable` turns it on again")
     return 0

@@ -8,12 +8,12 @@ import os
 import time
 from typing import Any
 
-from huddle import config, relpath
-from huddle.cli.where import Here, here
-from huddle.conflicts import counts, holder_words
+from huddle.cli.errors import UserError
+from huddle.cli.here import Here, here
 from huddle.display import ago, clean, clock
-from huddle.errors import UserError
-from huddle.store import atomic, heartbeats, locks
+from huddle.edits import relpath
+from huddle.edits.conflicts import counts, holder_words
+from huddle.store import atomic, config, heartbeats, locks
 
 
 def person() -> str:
@@ -27,7 +27,7 @@ def holder_of(h: Here) -> tuple[str, str]:
     """The lock holder id and display name of whoever runs this command."""
     if h.session_id is not None:
         try:
-            name = str(heartbeats.read_raw(h.state, h.session_id).get("name", "?"))
+            name = str(heartbeats.read_raw(h.state_dir, h.session_id).get("name", "?"))
         except (OSError, atomic.Corrupt):
             name = h.session_id[:8]
         return h.session_id, name
@@ -64,7 +64,7 @@ def lock(given: str, ttl: str | None, reason: str) -> int:
     pattern = pattern_of(h, given)
     holder, name = holder_of(h)
     try:
-        seconds = config.parse("lock_ttl", ttl) if ttl else config.load(h.state)["lock_ttl"]
+        seconds = config.parse("lock_ttl", ttl) if ttl else config.load(h.state_dir)["lock_ttl"]
     except config.BadSetting as exc:
         raise UserError(f"--ttl {ttl}: {exc}") from None
     record = {
@@ -76,7 +76,7 @@ def lock(given: str, ttl: str | None, reason: str) -> int:
         "reason": clean(reason, 300),
     }
     try:
-        locks.acquire(h.state, record, lambda existing: counts(existing, h.state, now))
+        locks.acquire(h.state_dir, record, lambda existing: counts(existing, h.state_dir, now))
     except locks.Held as held:
         raise UserError(_held_message(h, held.lock)) from None
     print(
@@ -99,7 +99,7 @@ def _holder_record(h: Here, lock: dict[str, Any]) -> dict[str, Any] | None:
     if not isinstance(holder, str) or holder.startswith("user:"):
         return None
     try:
-        return heartbeats.read_raw(h.state, holder)
+        return heartbeats.read_raw(h.state_dir, holder)
     except (OSError, ValueError):
         return None
 
@@ -108,30 +108,30 @@ def unlock(given: str | None, force: bool, everything: bool) -> int:
     h = here()
     holder, name = holder_of(h)
     if everything:
-        removed = locks.release_all(h.state, holder)
+        removed = locks.release_all(h.state_dir, holder)
         print(f"released {len(removed)} lock(s)" if removed else "you hold no locks")
         return 0
     if not given:
         raise UserError("say which lock: huddle unlock PATH-OR-GLOB (or --all)")
     pattern = pattern_of(h, given)
-    existing = next((lk for lk in locks.every(h.state) if lk["pattern"] == pattern), None)
+    existing = next((lk for lk in locks.every(h.state_dir) if lk["pattern"] == pattern), None)
     if existing is None:
-        mine = [lk["pattern"] for lk in locks.every(h.state) if lk.get("holder") == holder]
+        mine = [lk["pattern"] for lk in locks.every(h.state_dir) if lk.get("holder") == holder]
         raise UserError(f"no lock on {pattern}" + (f" (yours: {', '.join(mine)})" if mine else ""))
-    if existing.get("holder") != holder and counts(existing, h.state, time.time()):
+    if existing.get("holder") != holder and counts(existing, h.state_dir, time.time()):
         if not force:
             raise UserError(
                 _held_message(h, existing)
                 + ". `huddle unlock --force` breaks it and tells the holder."
             )
         _tell_holder(h, existing, name)
-    locks.release(h.state, pattern)
+    locks.release(h.state_dir, pattern)
     print(f"unlocked {pattern}")
     return 0
 
 
 def _tell_holder(h: Here, lock: dict[str, Any], breaker: str) -> None:
-    from huddle import messages
+    from huddle.talk import messages
 
     record = _holder_record(h, lock)
     if record is None:
@@ -141,13 +141,13 @@ def _tell_holder(h: Here, lock: dict[str, Any], breaker: str) -> None:
         f" at {clock(time.time())}. Others may now edit it."
     )
     sender = messages.Sender(h.session_id, breaker, "")
-    messages.notice(h.state, sender, str(lock["holder"]), str(record.get("name", "?")), text)
+    messages.notice(h.state_dir, sender, str(lock["holder"]), str(record.get("name", "?")), text)
 
 
 def list_locks(as_json: bool) -> int:
     h = here()
     now = time.time()
-    current = [lk for lk in locks.every(h.state) if counts(lk, h.state, now)]
+    current = [lk for lk in locks.every(h.state_dir) if counts(lk, h.state_dir, now)]
     current.sort(key=lambda lk: lk["pattern"])
     rows = []
     for lk in current:

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from huddle import __version__, log
-from huddle.errors import UserError
+from huddle.cli.errors import UserError
 
 UNEXPECTED = 3
 MISSING_DEPENDENCY = 4
@@ -203,13 +203,13 @@ def dispatch(args: argparse.Namespace) -> int:
 
         return run_cmd.run(args.command, args.notify)
     if verb == "demo":
-        from huddle import demo
+        from huddle.cli import demo
 
         return demo.run(keep=args.keep)
     if verb == "hook":
-        from huddle import hookmain
+        from huddle.handlers import entry
 
-        hookmain.main(args.event)
+        entry.main(args.event)
     raise AssertionError(verb)
 
 

@@ -8,18 +8,19 @@ import sys
 import time
 from typing import Any
 
-from huddle import config, messages, sessions
+from huddle.cli.errors import UserError
+from huddle.cli.here import Here, here
 from huddle.cli.locks_cmd import person
 from huddle.cli.sessions_cmd import iso
-from huddle.cli.where import Here, here
 from huddle.display import ago, clean
-from huddle.errors import UserError
-from huddle.sessions import Session
-from huddle.store import history, mailbox
+from huddle.peers import sessions
+from huddle.peers.sessions import Session
+from huddle.store import config, history, mailbox
+from huddle.talk import messages
 
 
 def _everyone(h: Here) -> list[Session]:
-    return sessions.load_all(h.state, time.time())
+    return sessions.load_all(h.state_dir, time.time())
 
 
 def sender_of(h: Here, everyone: list[Session]) -> messages.Sender:
@@ -78,7 +79,7 @@ def send(
     recipient = resolve(everyone, to, h.session_id)
     try:
         message = messages.send(
-            h.state,
+            h.state_dir,
             sender_of(h, everyone),
             recipient,
             text,
@@ -116,7 +117,7 @@ def note(words: list[str], from_stdin: bool) -> int:
         raise UserError('say what: huddle note "renamed getLabel to t()"')
     everyone = _everyone(h)
     try:
-        _, recipients = messages.note(h.state, sender_of(h, everyone), everyone, text)
+        _, recipients = messages.note(h.state_dir, sender_of(h, everyone), everyone, text)
     except messages.Throttled as exc:
         raise UserError(
             f"not sent: more than {exc.args[0]} items a minute from you "
@@ -159,13 +160,13 @@ def show_inbox(show_all: bool, as_json: bool) -> int:
     now = time.time()
     rows = []
     if show_all:
-        for name in mailbox.delivered(h.state, h.session_id):
-            message = mailbox.read_any(h.state, h.session_id, name)
+        for name in mailbox.delivered(h.state_dir, h.session_id):
+            message = mailbox.read_any(h.state_dir, h.session_id, name)
             if message is not None:
                 rows.append(_row(name, message, "read"))
-    for name in mailbox.waiting(h.state, h.session_id):
-        message = mailbox.read_new(h.state, h.session_id, name)
-        if message is not None and mailbox.claim(h.state, h.session_id, name, now):
+    for name in mailbox.waiting(h.state_dir, h.session_id):
+        message = mailbox.read_new(h.state_dir, h.session_id, name)
+        if message is not None and mailbox.claim(h.state_dir, h.session_id, name, now):
             rows.append(_row(name, message, "new"))
     empty = "No new notes or messages." + ("" if show_all else " (--all shows earlier ones)")
     return _print(rows, as_json, empty)
@@ -187,13 +188,13 @@ def sent(as_json: bool) -> int:
     h = here()
     me = sender_of(h, _everyone(h))
     rows = []
-    for name, message in history.items(h.state):
+    for name, message in history.items(h.state_dir):
         if message.get("from_session") != h.session_id or (
             h.session_id is None and message.get("from_name") != me.name
         ):
             continue
         targets = message.get("to_sessions") or []
-        times = [mailbox.delivered_at(h.state, str(t), name) for t in targets]
+        times = [mailbox.delivered_at(h.state_dir, str(t), name) for t in targets]
         row = _row(name, message)
         row["recipients"] = len(targets)
         row["delivered"] = sum(1 for t in times if t is not None)
@@ -221,7 +222,7 @@ def log(since: str | None, grep: str | None, as_json: bool) -> int:
     now = time.time()
     start = now - config.parse_duration(since) if since else 0.0
     rows = []
-    for name, message in history.items(h.state, start):
+    for name, message in history.items(h.state_dir, start):
         if grep and grep.lower() not in str(message.get("text", "")).lower():
             continue
         rows.append(_row(name, message))

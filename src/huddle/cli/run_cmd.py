@@ -18,10 +18,11 @@ import time
 from collections.abc import Sequence
 from types import FrameType
 
-from huddle import messages, sessions
+from huddle.cli.errors import UserError
+from huddle.cli.here import here
 from huddle.cli.messages_cmd import resolve, sender_of
-from huddle.cli.where import here
-from huddle.errors import UserError
+from huddle.peers import sessions
+from huddle.talk import messages
 
 TAIL_LINES = 20
 TAIL_CHARS = 1500  # the message body is shown up to inbox.BODY_LIMIT (2,000) characters
@@ -38,7 +39,7 @@ def run(argv: Sequence[str], notify: str | None) -> int:
     if not command:
         raise UserError("say what to run: huddle run [--notify NAME] -- COMMAND [ARGS...]")
     h = here()
-    everyone = sessions.load_all(h.state, time.time())
+    everyone = sessions.load_all(h.state_dir, time.time())
     targets: dict[str, str] = {}  # session id -> name
     if h.session_id is not None:
         me = next((s for s in everyone if s.session_id == h.session_id), None)
@@ -57,7 +58,7 @@ def run(argv: Sequence[str], notify: str | None) -> int:
     text = report(command, status, took, tail)
     sender = sender_of(h, everyone)
     for session_id, name in targets.items():
-        messages.notice(h.state, sender, session_id, name, text, kind="done", urgent=True)
+        messages.notice(h.state_dir, sender, session_id, name, text, kind="done", urgent=True)
     return exit_code(status)
 
 

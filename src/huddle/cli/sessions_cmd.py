@@ -7,11 +7,11 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
-from huddle import config, records, sessions
-from huddle.cli.where import here
+from huddle.cli.here import here
 from huddle.display import ago, clean, worktree_label
-from huddle.sessions import Session
-from huddle.store import locks, tasks
+from huddle.peers import sessions
+from huddle.peers.sessions import Session
+from huddle.store import config, locks, records, tasks
 
 RECENT_FILES = 3
 RECENTLY_LEFT = 3600.0
@@ -64,13 +64,13 @@ def as_json(
 def run(as_json_output: bool, show_all: bool) -> int:
     h = here()
     now = time.time()
-    everyone = sessions.load_all(h.state, now, records.strict_or_cheap())
+    everyone = sessions.load_all(h.state_dir, now, records.strict_or_cheap())
     main = str(h.location.main_worktree)
     shown = everyone if show_all else [s for s in everyone if s.live]
-    held = locks_by_holder(h.state, now)
-    claimed = tasks.claimed_by(h.state)
+    held = locks_by_holder(h.state_dir, now)
+    claimed = tasks.claimed_by(h.state_dir)
     if as_json_output:
-        ttl = config.load(h.state)["lease_ttl"]
+        ttl = config.load(h.state_dir)["lease_ttl"]
         rows = [as_json(s, main, h.session_id, now, held, ttl, claimed) for s in shown]
         print(json.dumps(rows, indent=2))
         return 0
@@ -99,9 +99,9 @@ def _claimed_words(mine: list[dict[str, Any]]) -> str:
     return "; ".join(f"task {t['id']}: {t['title']}" for t in mine)
 
 
-def locks_by_holder(state: str, now: float) -> dict[str, list[dict[str, Any]]]:
+def locks_by_holder(state_dir: str, now: float) -> dict[str, list[dict[str, Any]]]:
     held: dict[str, list[dict[str, Any]]] = {}
-    for lk in locks.every(state):
+    for lk in locks.every(state_dir):
         if isinstance(lk.get("expires"), (int, float)) and lk["expires"] > now:
             held.setdefault(str(lk.get("holder")), []).append(lk)
     return held

@@ -8,29 +8,30 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from huddle import liveness, messages, sessions
+from huddle.cli.errors import UserError
+from huddle.cli.here import Here, here
 from huddle.cli.locks_cmd import holder_of
 from huddle.cli.sessions_cmd import iso
-from huddle.cli.where import Here, here
 from huddle.display import ago, clean
-from huddle.errors import UserError
+from huddle.peers import liveness, sessions
 from huddle.store import heartbeats, tasks
+from huddle.talk import messages
 
 TITLE_LIMIT = 200
 DETAIL_LIMIT = 4000
 
 
-def live(state: str, session_id: str, now: float) -> bool:
+def live(state_dir: str, session_id: str, now: float) -> bool:
     """Whether a claimer still holds its task: its session's heartbeat says it is live."""
     try:
-        record = heartbeats.read_raw(state, session_id)
+        record = heartbeats.read_raw(state_dir, session_id)
     except (OSError, ValueError):
         return False
     return liveness.is_live(record, now)
 
 
 def _counts(h: Here, now: float) -> Callable[[str], bool]:
-    return lambda session_id: live(h.state, session_id, now)
+    return lambda session_id: live(h.state_dir, session_id, now)
 
 
 def add(title: str, detail: str) -> int:
@@ -41,7 +42,7 @@ def add(title: str, detail: str) -> int:
     holder, name = holder_of(h)
     creator = None if holder.startswith("user:") else holder
     task = tasks.add(
-        h.state, title, clean(detail.strip(), DETAIL_LIMIT), name, time.time(), creator
+        h.state_dir, title, clean(detail.strip(), DETAIL_LIMIT), name, time.time(), creator
     )
     print(task["id"])
     return 0
@@ -50,8 +51,8 @@ def add(title: str, detail: str) -> int:
 def list_tasks(as_json: bool, show_all: bool) -> int:
     h = here()
     now = time.time()
-    tasks.reopen_orphans(h.state, _counts(h, now))
-    shown = [t for t in tasks.every(h.state) if show_all or t["state"] != tasks.DONE]
+    tasks.reopen_orphans(h.state_dir, _counts(h, now))
+    shown = [t for t in tasks.every(h.state_dir) if show_all or t["state"] != tasks.DONE]
     if as_json:
         print(json.dumps([_row(t, h) for t in shown], indent=2, ensure_ascii=False))
         return 0
@@ -93,14 +94,14 @@ def claim(given: str) -> int:
             "ask a session to run /huddle:task claim ID"
         )
     now = time.time()
-    if not live(h.state, h.session_id, now):
+    if not live(h.state_dir, h.session_id, now):
         # A claim by a session with no live heartbeat would be reopened at the next look.
         raise UserError(
             f"session {h.session_id[:8]} is not a live huddle session in this repository"
         )
     _, name = holder_of(h)
     try:
-        task = tasks.claim(h.state, given, h.session_id, name, now, _counts(h, now))
+        task = tasks.claim(h.state_dir, given, h.session_id, name, now, _counts(h, now))
     except tasks.Taken as exc:
         raise UserError(
             f'task {exc.task["id"]} is claimed by session "{exc.task.get("claimed_by_name")}"'
@@ -116,7 +117,7 @@ def done(given: str, note: str, force: bool) -> int:
     h = here()
     note = clean(note.strip(), DETAIL_LIMIT)
     try:
-        task = tasks.finish(h.state, given, h.session_id, note, time.time(), force)
+        task = tasks.finish(h.state_dir, given, h.session_id, note, time.time(), force)
     except tasks.NotYours as exc:
         raise UserError(
             f'task {exc.task["id"]} is claimed by "{exc.task.get("claimed_by_name")}", not you;'
@@ -140,9 +141,9 @@ def _tell(h: Here, task: dict[str, Any]) -> str:
     text = f'task {task["id"]} "{task["title"]}" is done'
     if task.get("note"):
         text += f": {task['note']}"
-    everyone = sessions.load_all(h.state, time.time())
+    everyone = sessions.load_all(h.state_dir, time.time())
     try:
-        _, recipients = messages.note(h.state, sender_of(h, everyone), everyone, text)
+        _, recipients = messages.note(h.state_dir, sender_of(h, everyone), everyone, text)
     except (messages.Throttled, messages.Repeated):
         print("huddle: the note to the other sessions was not sent (too many)", file=sys.stderr)
         return "the other sessions were not told"
@@ -152,7 +153,7 @@ def _tell(h: Here, task: dict[str, Any]) -> str:
 def release(given: str, force: bool) -> int:
     h = here()
     try:
-        task = tasks.release(h.state, given, h.session_id, force)
+        task = tasks.release(h.state_dir, given, h.session_id, force)
     except tasks.NotYours as exc:
         raise UserError(
             f'task {exc.task["id"]} is claimed by "{exc.task.get("claimed_by_name")}", not you;'

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-    from huddle.context import Context
+    from huddle.handlers.context import Context
 
     Handler = Callable[[Context], "dict[str, Any] | None"]
 

@@ -6,7 +6,7 @@ never imports the schema module; registering (rare) does.
 
 from __future__ import annotations
 
-from huddle import repo
+from huddle.repo import gitfiles
 from huddle.store import atomic, heartbeats
 
 TYPE_CHECKING = False
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-    from huddle.context import Context
+    from huddle.handlers.context import Context
 
 
 def touch(context: Context) -> None:
@@ -23,22 +23,22 @@ def touch(context: Context) -> None:
     A session has no record when huddle was enabled after it started, or when it moved into
     this repository: the first hook it runs here makes it known.
     """
-    if not heartbeats.touch(context.state, context.session_id, context.now):
+    if not heartbeats.touch(context.state_dir, context.session_id, context.now):
         register(context)
 
 
 def load(context: Context) -> dict[str, Any]:
     try:
-        return heartbeats.read_raw(context.state, context.session_id)
+        return heartbeats.read_raw(context.state_dir, context.session_id)
     except (FileNotFoundError, atomic.Corrupt):
         return register(context).to_json()
 
 
 def register(context: Context) -> Any:
-    from huddle import sessions
+    from huddle.peers import sessions
 
     return sessions.register(
-        context.state,
+        context.state_dir,
         context.session_id,
         context.location,
         context.cwd,
@@ -52,10 +52,10 @@ def register(context: Context) -> Any:
 def update(context: Context, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
     """Change the session's record under its lock, registering it first if need be."""
     try:
-        return heartbeats.update(context.state, context.session_id, change)
+        return heartbeats.update(context.state_dir, context.session_id, change)
     except (FileNotFoundError, atomic.Corrupt):
         register(context)
-        return heartbeats.update(context.state, context.session_id, change)
+        return heartbeats.update(context.state_dir, context.session_id, change)
 
 
 def set_state(context: Context, state: str) -> dict[str, Any]:
@@ -63,7 +63,7 @@ def set_state(context: Context, state: str) -> dict[str, Any]:
 
     def change(record: dict[str, Any]) -> None:
         record["state"] = state
-        record["branch"] = repo.branch(context.location)
+        record["branch"] = gitfiles.branch(context.location)
         record["worktree"] = context.location.worktree
         record["cwd"] = context.cwd
         record["last_activity"] = context.now

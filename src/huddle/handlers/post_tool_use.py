@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import os
 
-from huddle import repo
 from huddle.handlers import own
+from huddle.repo import gitfiles
 from huddle.store import mailbox
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from huddle.context import Context
+    from huddle.handlers.context import Context
 
 EDIT_TOOLS = ("Edit", "Write", "MultiEdit", "NotebookEdit")
 
@@ -30,26 +30,26 @@ def handle(context: Context) -> dict[str, Any] | None:
         if tool == "Bash":
             # A Bash command may have checked out another branch; reading HEAD is cheap.
             record = own.load(context)
-            if record.get("branch") != repo.branch(context.location):
+            if record.get("branch") != gitfiles.branch(context.location):
                 own.set_state(context, str(record.get("state", "working")))
     return _urgent(context)
 
 
 def _urgent(context: Context) -> dict[str, Any] | None:
     """Urgent messages, next to the tool result, so a busy session need not finish its turn."""
-    names = mailbox.waiting(context.state, context.session_id)
+    names = mailbox.waiting(context.state_dir, context.session_id)
     if not any(mailbox.is_urgent(n) for n in names):
         return None
-    marker = os.path.join(context.state, mailbox.FOLDER, context.session_id, "urgent-shown")
+    marker = os.path.join(context.state_dir, mailbox.FOLDER, context.session_id, "urgent-shown")
     try:
         if context.now - os.stat(marker).st_mtime < URGENT_EVERY:
             return None
     except FileNotFoundError:
         pass
-    from huddle import inbox
     from huddle.handlers.output import additional_context
+    from huddle.talk import inbox
 
-    text = inbox.show_waiting(context.state, context.session_id, context.now, urgent_only=True)
+    text = inbox.show_waiting(context.state_dir, context.session_id, context.now, urgent_only=True)
     if text is None:
         return None
     with open(marker, "a"):
@@ -59,13 +59,13 @@ def _urgent(context: Context) -> dict[str, Any] | None:
 
 
 def _after_edit(context: Context) -> None:
-    from huddle import config, relpath
-    from huddle.store import leases
+    from huddle.edits import relpath
+    from huddle.store import config, leases
 
     target = relpath.resolve(context.location, context.event.file_path)
     if target is None:
         own.touch(context)
         return
-    settings = config.load(context.state)
+    settings = config.load(context.state_dir)
     own.add_touched(context, [target.key], settings["recent_files"])
-    leases.take(context.state, target.key, context.session_id, target.worktree, context.now)
+    leases.take(context.state_dir, target.key, context.session_id, target.worktree, context.now)

@@ -9,7 +9,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from huddle.context import Context
+    from huddle.handlers.context import Context
 
 EDIT_TOOLS = ("Edit", "Write", "MultiEdit", "NotebookEdit")
 
@@ -20,14 +20,14 @@ def handle(context: Context) -> dict[str, Any] | None:
     if tool in EDIT_TOOLS:
         return _before_edit(context)
     if tool == "Bash" and "git" in context.event.command:
-        from huddle.handlers import git_guard
+        from huddle.edits import git_guard
 
         return git_guard.check(context)
     return None
 
 
 def _before_edit(context: Context) -> dict[str, Any] | None:
-    from huddle import conflicts, relpath
+    from huddle.edits import conflicts, relpath
 
     target = relpath.resolve(context.location, context.event.file_path)
     if target is None:

@@ -15,14 +15,14 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from huddle.context import Context
+    from huddle.handlers.context import Context
 
 ENDED = "ended"  # records.STATE_ENDED
 CLEAR = "clear"
 
 
 def handle(context: Context) -> dict[str, Any] | None:
-    from huddle import departures, holdings
+    from huddle.peers import departures, holdings
 
     reason = context.event.reason
     given: list[holdings.Held] = []
@@ -33,12 +33,12 @@ def handle(context: Context) -> dict[str, Any] | None:
         record["last_activity"] = context.now
         record["end_reason"] = reason or None
         if reason != CLEAR:
-            given.append(holdings.give_back(context.state, record))
+            given.append(holdings.give_back(context.state_dir, record))
 
     try:
-        record = heartbeats.update(context.state, context.session_id, end)
+        record = heartbeats.update(context.state_dir, context.session_id, end)
     except (FileNotFoundError, atomic.Corrupt):
         return None  # never registered here: nothing to end
     if given:
-        departures.announce_end(context.state, record, given[0], context.now)
+        departures.announce_end(context.state_dir, record, given[0], context.now)
     return None

@@ -8,25 +8,28 @@ from __future__ import annotations
 
 import os
 
-from huddle import bootstrap, departures, digest, inbox, log, restore, sessions
+from huddle import log
 from huddle.handlers import own, stop
 from huddle.handlers.output import additional_context
+from huddle.peers import departures, sessions
+from huddle.plugin import bootstrap
+from huddle.talk import digest, inbox, restore
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from huddle.context import Context
-    from huddle.records import Heartbeat
+    from huddle.handlers.context import Context
+    from huddle.store.records import Heartbeat
 
 
 def handle(context: Context) -> dict[str, Any] | None:
     bootstrap.start_if_needed()
     bootstrap.remember_interpreter()
     share_data_dir()
-    departures.look_for_crashes(context.state, context.session_id, context.now)
+    departures.look_for_crashes(context.state_dir, context.session_id, context.now)
     given_back = last_given_back(context) if context.event.source == "resume" else None
-    everyone = sessions.load_all(context.state, context.now)
+    everyone = sessions.load_all(context.state_dir, context.now)
     peers = [s for s in everyone if s.live and s.session_id != context.session_id]
     try:
         me = own.register(context)
@@ -35,7 +38,7 @@ def handle(context: Context) -> dict[str, Any] | None:
         log.write(f"SessionStart: could not write the heartbeat of {context.session_id}: {exc!r}")
         me = None
     else:
-        sessions.sweep(context.state, everyone, context.now)
+        sessions.sweep(context.state_dir, everyone, context.now)
         stop.take_baseline(context)
     source = context.event.source
     main = context.location.main_worktree
@@ -46,10 +49,12 @@ def handle(context: Context) -> dict[str, Any] | None:
     else:
         parts = [digest.startup(peers, me, main, context.now)]
         if source in ("startup", "") and me is not None:
-            parts.append(digest.recent_notes(context.state, context.session_id, context.now))
+            parts.append(digest.recent_notes(context.state_dir, context.session_id, context.now))
     # Whatever waits for the session shares one injection's budget with the rest.
     room = inbox.BUDGET - sum(len(p) for p in parts if p)
-    parts.append(inbox.show_waiting(context.state, context.session_id, context.now, budget=room))
+    parts.append(
+        inbox.show_waiting(context.state_dir, context.session_id, context.now, budget=room)
+    )
     text = "\n\n".join(p for p in parts if p)
     return additional_context("SessionStart", text) if text else None
 
@@ -60,7 +65,7 @@ def last_given_back(context: Context) -> str | None:
     from huddle.store import atomic, heartbeats
 
     try:
-        before = heartbeats.read_raw(context.state, context.session_id)
+        before = heartbeats.read_raw(context.state_dir, context.session_id)
     except (FileNotFoundError, atomic.Corrupt):
         return None
     released, ended_at = before.get("released"), before.get("ended_at")
@@ -78,10 +83,10 @@ def restored(
     context: Context, me: Heartbeat, source: str, alone: bool, given_back: str | None = None
 ) -> str | None:
     """The session's own state after compaction, resume, /clear or a fork."""
-    from huddle import config, lineage
-    from huddle.store import heartbeats
+    from huddle.peers import lineage
+    from huddle.store import config, heartbeats
 
-    state, now = context.state, context.now
+    state_dir, now = context.state_dir, context.now
     pid = sessions.current_pid()
     since: float | None = None
     inboxes: tuple[str, ...] = (me.session_id,)
@@ -89,22 +94,22 @@ def restored(
     if source == "compact":
         since = me.context_since or me.started_at
     elif source == "clear":
-        old = lineage.predecessor(state, me.session_id, pid, now)
+        old = lineage.predecessor(state_dir, me.session_id, pid, now)
         if old is not None:
             take_over(context, me, old)
             since = old.get("context_since") or old.get("started_at")
             inboxes = (old["session_id"], me.session_id)
     elif source == "fork":
-        parent = lineage.fork_parent(state, me.session_id, pid)
+        parent = lineage.fork_parent(state_dir, me.session_id, pid)
         if parent is not None:
-            origin = lineage.fork_origin_lines(state, parent, now)
-    record = heartbeats.read_raw(state, me.session_id)
+            origin = lineage.fork_origin_lines(state_dir, parent, now)
+    record = heartbeats.read_raw(state_dir, me.session_id)
     text = restore.digest(
-        state,
+        state_dir,
         record,
         source,
         now,
-        lease_ttl=config.load(state)["lease_ttl"],
+        lease_ttl=config.load(state_dir)["lease_ttl"],
         since=since if isinstance(since, (int, float)) else None,
         inboxes=inboxes,
         origin=origin or given_back,
@@ -121,13 +126,13 @@ def restored(
 
 def take_over(context: Context, me: Heartbeat, old: dict[str, Any]) -> None:
     """After /clear: the new session gets the old one's name, task summary, files and holdings."""
-    from huddle import lineage
+    from huddle.peers import lineage
     from huddle.store import names
 
     name = old.get("name")
     if isinstance(name, str) and name != me.name:
         try:
-            sessions.rename(context.state, me, name, context.now)
+            sessions.rename(context.state_dir, me, name, context.now)
         except (names.NameTaken, ValueError):
             pass  # a live session took the name meanwhile: keep the new one
 
@@ -137,7 +142,7 @@ def take_over(context: Context, me: Heartbeat, old: dict[str, Any]) -> None:
                 data[key] = old[key]
 
     record = own.update(context, inherit)
-    lineage.take_over(context.state, old, record, context.now)
+    lineage.take_over(context.state_dir, old, record, context.now)
 
 
 def share_data_dir() -> None:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import os
 
-from huddle import departures
 from huddle.handlers import own
+from huddle.peers import departures
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from huddle.context import Context
+    from huddle.handlers.context import Context
 
 IDLE = "idle"  # records.STATE_IDLE, without importing the schema on the hot path
 TURNS = "turns"
@@ -25,27 +25,27 @@ TURNS = "turns"
 def handle(context: Context) -> dict[str, Any] | None:
     own.set_state(context, IDLE)
     record_bash_changes(context)
-    departures.look_for_crashes(context.state, context.session_id, context.now)
+    departures.look_for_crashes(context.state_dir, context.session_id, context.now)
     return None
 
 
 def snapshot_path(context: Context) -> str:
-    return os.path.join(context.state, TURNS, context.session_id + ".json")
+    return os.path.join(context.state_dir, TURNS, context.session_id + ".json")
 
 
 def take_baseline(context: Context) -> None:
     """What the worktree looks like now, for the end of the first turn to compare with."""
-    from huddle import worktree_changes
+    from huddle.edits import worktree_changes
 
     snap = worktree_changes.snapshot(context.location.worktree)
     if snap is not None:
-        os.makedirs(os.path.join(context.state, TURNS), mode=0o700, exist_ok=True)
+        os.makedirs(os.path.join(context.state_dir, TURNS), mode=0o700, exist_ok=True)
         worktree_changes.save(snapshot_path(context), snap)
 
 
 def record_bash_changes(context: Context) -> None:
-    from huddle import config, relpath, worktree_changes
-    from huddle.store import leases
+    from huddle.edits import relpath, worktree_changes
+    from huddle.store import config, leases
 
     path = snapshot_path(context)
     before = worktree_changes.load(path)
@@ -57,7 +57,7 @@ def record_bash_changes(context: Context) -> None:
     changed = worktree_changes.changed_between(before, after)
     if not changed:
         return
-    settings = config.load(context.state)
+    settings = config.load(context.state_dir)
     keys = []
     for name in changed:
         target = relpath.resolve(context.location, os.path.join(context.location.worktree, name))
@@ -68,23 +68,25 @@ def record_bash_changes(context: Context) -> None:
     keys = keys[: settings["recent_files"]]
     own.add_touched(context, keys, settings["recent_files"])
     for key in keys:
-        leases.take(context.state, key, context.session_id, context.location.worktree, context.now)
+        leases.take(
+            context.state_dir, key, context.session_id, context.location.worktree, context.now
+        )
 
 
 def _edited_by_a_peer(context: Context, key: str, settings: dict[str, Any]) -> bool:
     """A peer in the same worktree that edited the file this turn changed it, not this session."""
-    from huddle import liveness
+    from huddle.peers import liveness
     from huddle.store import heartbeats, leases
 
     worktree = os.path.realpath(context.location.worktree)
-    for lease in leases.holders(context.state, key, context.now, settings["lease_ttl"]):
+    for lease in leases.holders(context.state_dir, key, context.now, settings["lease_ttl"]):
         holder = lease.get("session_id")
         if holder == context.session_id or not isinstance(holder, str):
             continue
         if os.path.realpath(str(lease.get("worktree", ""))) != worktree:
             continue
         try:
-            record = heartbeats.read_raw(context.state, holder)
+            record = heartbeats.read_raw(context.state_dir, holder)
         except (OSError, ValueError):
             continue
         if liveness.is_live(record, context.now):

@@ -3,26 +3,26 @@ shown, each once."""
 
 from __future__ import annotations
 
-from huddle import departures
 from huddle.handlers import own
+from huddle.peers import departures
 from huddle.store import mailbox
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from huddle.context import Context
+    from huddle.handlers.context import Context
 
 WORKING = "working"  # records.STATE_WORKING, without importing the schema on the hot path
 
 
 def handle(context: Context) -> dict[str, Any] | None:
     own.set_state(context, WORKING)
-    departures.look_for_crashes(context.state, context.session_id, context.now)
-    if not mailbox.waiting(context.state, context.session_id):
+    departures.look_for_crashes(context.state_dir, context.session_id, context.now)
+    if not mailbox.waiting(context.state_dir, context.session_id):
         return None
-    from huddle import inbox
     from huddle.handlers.output import additional_context
+    from huddle.talk import inbox
 
-    text = inbox.show_waiting(context.state, context.session_id, context.now)
+    text = inbox.show_waiting(context.state_dir, context.session_id, context.now)
     return additional_context("UserPromptSubmit", text) if text else None

@@ -19,31 +19,31 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from typing import Any
 
-    from huddle.records import Heartbeat
+    from huddle.store.records import Heartbeat
 
     Parser = Callable[[Any, Any], Any]
 
 SUFFIX = ".json"
 
 
-def path_for(state: str | os.PathLike[str], session_id: str) -> str:
+def path_for(state_dir: str | os.PathLike[str], session_id: str) -> str:
     if not is_session_id(session_id):
         raise ValueError(f"not a session id: {session_id!r}")
-    return os.path.join(state, session_id + SUFFIX)
+    return os.path.join(state_dir, session_id + SUFFIX)
 
 
-def touch(state: str | os.PathLike[str], session_id: str, now: float) -> bool:
+def touch(state_dir: str | os.PathLike[str], session_id: str, now: float) -> bool:
     """Mark activity now without rewriting; False when the session has no record here."""
     try:
-        os.utime(path_for(state, session_id), (now, now))
+        os.utime(path_for(state_dir, session_id), (now, now))
     except FileNotFoundError:
         return False
     return True
 
 
-def read_raw(state: str | os.PathLike[str], session_id: str) -> dict[str, Any]:
+def read_raw(state_dir: str | os.PathLike[str], session_id: str) -> dict[str, Any]:
     """The record as stored, with last_activity brought up to the file's mtime."""
-    path = path_for(state, session_id)
+    path = path_for(state_dir, session_id)
     data = atomic.read_json_object(path)
     if data.get("session_id") != session_id:
         raise atomic.Corrupt(f"{os.path.basename(path)} is not a record of this session")
@@ -53,12 +53,12 @@ def read_raw(state: str | os.PathLike[str], session_id: str) -> dict[str, Any]:
     return data
 
 
-def write_raw(state: str | os.PathLike[str], data: dict[str, Any]) -> None:
-    atomic.write_json(path_for(state, data["session_id"]), data)
+def write_raw(state_dir: str | os.PathLike[str], data: dict[str, Any]) -> None:
+    atomic.write_json(path_for(state_dir, data["session_id"]), data)
 
 
 def update(
-    state: str | os.PathLike[str], session_id: str, change: Callable[[dict[str, Any]], None]
+    state_dir: str | os.PathLike[str], session_id: str, change: Callable[[dict[str, Any]], None]
 ) -> dict[str, Any]:
     """Read, change and rewrite the record while holding the session's own lock.
 
@@ -66,20 +66,20 @@ def update(
     commands; without the lock one rewrite could undo another. FileNotFoundError and
     atomic.Corrupt as for read_raw.
     """
-    lock = _lock(state, session_id)
+    lock = _lock(state_dir, session_id)
     try:
-        data = read_raw(state, session_id)
+        data = read_raw(state_dir, session_id)
         change(data)
-        write_raw(state, data)
+        write_raw(state_dir, data)
         return data
     finally:
         os.close(lock)
 
 
-def _lock(state: str | os.PathLike[str], session_id: str) -> int:
+def _lock(state_dir: str | os.PathLike[str], session_id: str) -> int:
     import fcntl
 
-    path = os.path.join(state, f".{session_id}.lock")  # removed only with the record
+    path = os.path.join(state_dir, f".{session_id}.lock")  # removed only with the record
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
@@ -89,14 +89,16 @@ def _lock(state: str | os.PathLike[str], session_id: str) -> int:
     return fd
 
 
-def read(state: str | os.PathLike[str], session_id: str, parse: Parser | None = None) -> Heartbeat:
+def read(
+    state_dir: str | os.PathLike[str], session_id: str, parse: Parser | None = None
+) -> Heartbeat:
     """The session's record; FileNotFoundError if it has none, atomic.Corrupt if unreadable.
 
     `parse` is records.load (cheap, the default) or records.validate (strict, pydantic).
     """
-    from huddle import records
+    from huddle.store import records
 
-    data = read_raw(state, session_id)
+    data = read_raw(state_dir, session_id)
     try:
         record: Heartbeat = (parse or records.load)(records.Heartbeat, data)
     except ValueError as exc:  # records.Invalid, or pydantic's ValidationError
@@ -104,13 +106,13 @@ def read(state: str | os.PathLike[str], session_id: str, parse: Parser | None = 
     return record
 
 
-def write(state: str | os.PathLike[str], record: Heartbeat) -> None:
-    write_raw(state, record.to_json())
+def write(state_dir: str | os.PathLike[str], record: Heartbeat) -> None:
+    write_raw(state_dir, record.to_json())
 
 
-def remove(state: str | os.PathLike[str], session_id: str) -> None:
+def remove(state_dir: str | os.PathLike[str], session_id: str) -> None:
     """Delete the record and its lock file (only for sessions long gone: nobody holds it)."""
-    for path in (path_for(state, session_id), os.path.join(state, f".{session_id}.lock")):
+    for path in (path_for(state_dir, session_id), os.path.join(state_dir, f".{session_id}.lock")):
         try:
             os.unlink(path)
         except FileNotFoundError:
@@ -126,15 +128,15 @@ class Unreadable:
 
 
 def scan(
-    state: str | os.PathLike[str], parse: Parser | None = None
+    state_dir: str | os.PathLike[str], parse: Parser | None = None
 ) -> Iterator[Heartbeat | Unreadable]:
     """Every heartbeat in the state directory; a bad one is reported, never fatal."""
     from huddle import log
 
     try:
-        entries = list(os.scandir(state))
+        entries = list(os.scandir(state_dir))
     except OSError as exc:
-        log.write(f"cannot list {os.fspath(state)}: {exc}")
+        log.write(f"cannot list {os.fspath(state_dir)}: {exc}")
         return
     for entry in entries:
         name = entry.name
@@ -142,23 +144,23 @@ def scan(
             continue
         session_id = name[: -len(SUFFIX)]
         try:
-            yield read(state, session_id, parse)
+            yield read(state_dir, session_id, parse)
         except FileNotFoundError:
             continue  # swept while we looked
         except (OSError, atomic.Corrupt) as exc:
             yield Unreadable(session_id, str(exc))
 
 
-def scan_raw(state: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
+def scan_raw(state_dir: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
     """Every readable record as stored, for hooks: nothing is parsed beyond JSON."""
     try:
-        names = os.listdir(state)
+        names = os.listdir(state_dir)
     except OSError:
         return
     for name in names:
         if name.endswith(SUFFIX) and is_session_id(name[: -len(SUFFIX)]):
             try:
-                yield read_raw(state, name[: -len(SUFFIX)])
+                yield read_raw(state_dir, name[: -len(SUFFIX)])
             except (OSError, atomic.Corrupt):
                 continue
 

@@ -22,33 +22,33 @@ def day(stamp: float) -> str:
     return time.strftime("%Y-%m-%d", time.gmtime(stamp))
 
 
-def record(state: str, name: str, message: dict[str, Any]) -> None:
-    folder = os.path.join(state, FOLDER, day(message["at"]))
+def record(state_dir: str, name: str, message: dict[str, Any]) -> None:
+    folder = os.path.join(state_dir, FOLDER, day(message["at"]))
     os.makedirs(folder, mode=0o700, exist_ok=True)
     data = json.dumps(message, ensure_ascii=False).encode("utf-8")
     atomic.write_bytes(os.path.join(folder, name), data, durable=False)
 
 
-def days(state: str) -> list[str]:
+def days(state_dir: str) -> list[str]:
     try:
-        return sorted(d for d in os.listdir(os.path.join(state, FOLDER)) if len(d) == 10)
+        return sorted(d for d in os.listdir(os.path.join(state_dir, FOLDER)) if len(d) == 10)
     except OSError:
         return []
 
 
 def _walk(
-    state: str, since: float, marked: str, newest_first: bool
+    state_dir: str, since: float, marked: str, newest_first: bool
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """(name, item) of readable items at or after `since` whose names carry `marked`; only
     the day folders from `since` on are listed, and only matching files are read."""
     first = day(since) if since > 0 else ""
-    folders = days(state)
+    folders = days(state_dir)
     for d in reversed(folders) if newest_first else folders:
         if d < first:
             if newest_first:
                 return
             continue
-        folder = os.path.join(state, FOLDER, d)
+        folder = os.path.join(state_dir, FOLDER, d)
         try:
             names = sorted((n for n in os.listdir(folder) if marked in n), reverse=newest_first)
         except OSError:
@@ -63,29 +63,29 @@ def _walk(
                 yield name, item
 
 
-def items(state: str, since: float = 0.0) -> Iterator[tuple[str, dict[str, Any]]]:
+def items(state_dir: str, since: float = 0.0) -> Iterator[tuple[str, dict[str, Any]]]:
     """(name, item) of every readable item at or after `since`, oldest first."""
-    return _walk(state, since, ".json", newest_first=False)
+    return _walk(state_dir, since, ".json", newest_first=False)
 
 
-def newest(state: str, since: float, marked: str, count: int) -> list[dict[str, Any]]:
+def newest(state_dir: str, since: float, marked: str, count: int) -> list[dict[str, Any]]:
     """Up to `count` items whose names carry `marked`, newest first, from `since` on; it
     reads only what it returns, so it costs the same however long the history is."""
     found: list[dict[str, Any]] = []
-    for _, item in _walk(state, since, marked, newest_first=True):
+    for _, item in _walk(state_dir, since, marked, newest_first=True):
         found.append(item)
         if len(found) >= count:
             break
     return found
 
 
-def sweep(state: str, now: float, keep_days: int) -> int:
+def sweep(state_dir: str, now: float, keep_days: int) -> int:
     import shutil
 
     cutoff = day(now - keep_days * 86400)
     removed = 0
-    for d in days(state):
+    for d in days(state_dir):
         if d < cutoff:
-            shutil.rmtree(os.path.join(state, FOLDER, d), ignore_errors=True)
+            shutil.rmtree(os.path.join(state_dir, FOLDER, d), ignore_errors=True)
             removed += 1
     return removed

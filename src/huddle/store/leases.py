@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from huddle.relpath import encode
+from huddle.edits.relpath import encode
 from huddle.store import atomic
 from huddle.store.ids import is_session_id
 
@@ -21,9 +21,9 @@ if TYPE_CHECKING:
 FOLDER = "leases"
 
 
-def take(state: str, key: str, session_id: str, worktree: str, now: float) -> None:
+def take(state_dir: str, key: str, session_id: str, worktree: str, now: float) -> None:
     """Take or renew the session's lease on `key`."""
-    folder = os.path.join(state, FOLDER, encode(key))
+    folder = os.path.join(state_dir, FOLDER, encode(key))
     entry = {"path": key, "session_id": session_id, "worktree": worktree, "at": now}
     for attempt in (1, 2):
         os.makedirs(folder, mode=0o700, exist_ok=True)
@@ -35,9 +35,9 @@ def take(state: str, key: str, session_id: str, worktree: str, now: float) -> No
                 raise
 
 
-def holders(state: str, key: str, now: float, ttl: float) -> list[dict[str, Any]]:
+def holders(state_dir: str, key: str, now: float, ttl: float) -> list[dict[str, Any]]:
     """The unexpired leases on `key`, newest first; whether the holders are live is not judged."""
-    folder = os.path.join(state, FOLDER, encode(key))
+    folder = os.path.join(state_dir, FOLDER, encode(key))
     try:
         entries = list(os.scandir(folder))
     except (FileNotFoundError, NotADirectoryError):
@@ -62,44 +62,46 @@ def holders(state: str, key: str, now: float, ttl: float) -> list[dict[str, Any]
     return found
 
 
-def release(state: str, keys: list[str], session_id: str) -> None:
+def release(state_dir: str, keys: list[str], session_id: str) -> None:
     for key in keys:
         try:
-            os.unlink(os.path.join(state, FOLDER, encode(key), session_id + ".json"))
+            os.unlink(os.path.join(state_dir, FOLDER, encode(key), session_id + ".json"))
         except (FileNotFoundError, NotADirectoryError):
             pass
 
 
-def held(state: str, keys: list[str], session_id: str) -> list[str]:
+def held(state_dir: str, keys: list[str], session_id: str) -> list[str]:
     """Which of `keys` the session still has a lease file on (expired or not)."""
     return [
         key
         for key in keys
-        if os.path.exists(os.path.join(state, FOLDER, encode(key), session_id + ".json"))
+        if os.path.exists(os.path.join(state_dir, FOLDER, encode(key), session_id + ".json"))
     ]
 
 
-def others(state: str, key: str, session_id: str) -> list[str]:
+def others(state_dir: str, key: str, session_id: str) -> list[str]:
     """Ids of the other sessions with a lease file on `key`."""
     try:
-        names = os.listdir(os.path.join(state, FOLDER, encode(key)))
+        names = os.listdir(os.path.join(state_dir, FOLDER, encode(key)))
     except (FileNotFoundError, NotADirectoryError):
         return []
     found = [n[:-5] for n in names if n.endswith(".json") and is_session_id(n[:-5])]
     return [other for other in found if other != session_id]
 
 
-def transfer(state: str, keys: list[str], old: str, new: str, worktree: str, now: float) -> None:
+def transfer(
+    state_dir: str, keys: list[str], old: str, new: str, worktree: str, now: float
+) -> None:
     """Give `old`'s leases on `keys` to `new` (a session /clear replaced)."""
-    for key in held(state, keys, old):
-        take(state, key, new, worktree, now)
-        release(state, [key], old)
+    for key in held(state_dir, keys, old):
+        take(state_dir, key, new, worktree, now)
+        release(state_dir, [key], old)
 
 
-def sweep(state: str, now: float, older_than: float) -> int:
+def sweep(state_dir: str, now: float, older_than: float) -> int:
     """Remove leases older than `older_than` seconds, and folders left empty."""
     removed = 0
-    root = os.path.join(state, FOLDER)
+    root = os.path.join(state_dir, FOLDER)
     try:
         folders = list(os.scandir(root))
     except OSError:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from huddle.relpath import encode
+from huddle.edits.relpath import encode
 from huddle.store import atomic, guard
 
 TYPE_CHECKING = False
@@ -29,8 +29,8 @@ def is_glob(pattern: str) -> bool:
     return any(c in pattern for c in GLOB_CHARS)
 
 
-def _path(state: str, pattern: str) -> str:
-    parts = [state, FOLDER, GLOBS] if is_glob(pattern) else [state, FOLDER]
+def _path(state_dir: str, pattern: str) -> str:
+    parts = [state_dir, FOLDER, GLOBS] if is_glob(pattern) else [state_dir, FOLDER]
     return os.path.join(*parts, encode(pattern) + ".json")
 
 
@@ -54,14 +54,14 @@ def _read(path: str) -> dict[str, Any] | None:
     return lock
 
 
-def matching(state: str, key: str, now: float) -> list[dict[str, Any]]:
+def matching(state_dir: str, key: str, now: float) -> list[dict[str, Any]]:
     """Unexpired locks that cover the file `key`: the one on it by name, and matching globs."""
     found = []
-    exact = _read(_path(state, key))
+    exact = _read(_path(state_dir, key))
     if exact is not None and exact["pattern"] == key and exact["expires"] > now:
         found.append(exact)
     try:
-        globs = list(os.scandir(os.path.join(state, FOLDER, GLOBS)))
+        globs = list(os.scandir(os.path.join(state_dir, FOLDER, GLOBS)))
     except (FileNotFoundError, NotADirectoryError):
         return found
     if globs:
@@ -74,10 +74,10 @@ def matching(state: str, key: str, now: float) -> list[dict[str, Any]]:
     return found
 
 
-def every(state: str) -> list[dict[str, Any]]:
+def every(state_dir: str) -> list[dict[str, Any]]:
     """All lock records, expired ones included."""
     found = []
-    for folder in (os.path.join(state, FOLDER), os.path.join(state, FOLDER, GLOBS)):
+    for folder in (os.path.join(state_dir, FOLDER), os.path.join(state_dir, FOLDER, GLOBS)):
         try:
             entries = list(os.scandir(folder))
         except OSError:
@@ -98,7 +98,7 @@ def overlap(a: str, b: str) -> bool:
 
 
 def acquire(
-    state: str,
+    state_dir: str,
     lock: dict[str, Any],
     counts: Callable[[dict[str, Any]], bool],
 ) -> dict[str, Any]:
@@ -107,55 +107,55 @@ def acquire(
     `counts(existing)` says whether an existing lock still counts (unexpired, holder live); one
     that does not is removed on the way. The caller's own lock on the same pattern is renewed.
     """
-    folder = os.path.join(state, FOLDER)
+    folder = os.path.join(state_dir, FOLDER)
     os.makedirs(os.path.join(folder, GLOBS), mode=0o700, exist_ok=True)
     with guard.exclusive(os.path.join(folder, GUARD)):
-        for existing in every(state):
+        for existing in every(state_dir):
             if not counts(existing):
-                _remove(state, existing)
+                _remove(state_dir, existing)
             elif existing.get("holder") == lock["holder"]:
                 continue
             elif overlap(existing["pattern"], lock["pattern"]):
                 raise Held(existing)
-        atomic.write_json(_path(state, lock["pattern"]), lock)
+        atomic.write_json(_path(state_dir, lock["pattern"]), lock)
     return lock
 
 
-def release(state: str, pattern: str) -> dict[str, Any] | None:
+def release(state_dir: str, pattern: str) -> dict[str, Any] | None:
     """Remove the lock on exactly `pattern`; the removed lock, or None if there was none."""
-    existing = _read(_path(state, pattern))
+    existing = _read(_path(state_dir, pattern))
     if existing is None or existing["pattern"] != pattern:
         return None
-    _remove(state, existing)
+    _remove(state_dir, existing)
     return existing
 
 
-def _remove(state: str, lock: dict[str, Any]) -> None:
+def _remove(state_dir: str, lock: dict[str, Any]) -> None:
     try:
-        os.unlink(_path(state, lock["pattern"]))
+        os.unlink(_path(state_dir, lock["pattern"]))
     except FileNotFoundError:
         pass
 
 
-def release_all(state: str, holder: str) -> list[dict[str, Any]]:
+def release_all(state_dir: str, holder: str) -> list[dict[str, Any]]:
     """Remove every lock `holder` has (at SessionEnd); the locks removed."""
-    removed = [lock for lock in every(state) if lock.get("holder") == holder]
+    removed = [lock for lock in every(state_dir) if lock.get("holder") == holder]
     for lock in removed:
-        _remove(state, lock)
+        _remove(state_dir, lock)
     return removed
 
 
-def held_by(state: str, holder: str) -> list[dict[str, Any]]:
-    return [lock for lock in every(state) if lock.get("holder") == holder]
+def held_by(state_dir: str, holder: str) -> list[dict[str, Any]]:
+    return [lock for lock in every(state_dir) if lock.get("holder") == holder]
 
 
-def transfer(state: str, old: str, new: str, name: str) -> list[dict[str, Any]]:
+def transfer(state_dir: str, old: str, new: str, name: str) -> list[dict[str, Any]]:
     """Give `old`'s locks to `new` (a session /clear replaced in the same process)."""
-    folder = os.path.join(state, FOLDER)
+    folder = os.path.join(state_dir, FOLDER)
     moved = []
     with guard.exclusive(os.path.join(folder, GUARD)):
-        for lock in held_by(state, old):
+        for lock in held_by(state_dir, old):
             lock = {**lock, "holder": new, "holder_name": name}
-            atomic.write_json(_path(state, lock["pattern"]), lock)
+            atomic.write_json(_path(state_dir, lock["pattern"]), lock)
             moved.append(lock)
     return moved

@@ -26,8 +26,8 @@ NOTE = ".note"
 _counter = itertools.count()
 
 
-def box(state: str, session_id: str, part: str) -> str:
-    return os.path.join(state, FOLDER, session_id, part)
+def box(state_dir: str, session_id: str, part: str) -> str:
+    return os.path.join(state_dir, FOLDER, session_id, part)
 
 
 def name_for(message_id: str, now: float, urgent: bool, note: bool = False) -> str:
@@ -36,21 +36,21 @@ def name_for(message_id: str, now: float, urgent: bool, note: bool = False) -> s
     return f"{int(now * 1e6):019d}.{message_id}{mark}.json"
 
 
-def deliver(state: str, recipient: str, name: str, data: bytes) -> None:
+def deliver(state_dir: str, recipient: str, name: str, data: bytes) -> None:
     """Put a message (its JSON bytes) into the recipient's inbox under `name`."""
-    tmp, new = box(state, recipient, "tmp"), box(state, recipient, "new")
-    for folder in (tmp, new, box(state, recipient, "cur")):
+    tmp, new = box(state_dir, recipient, "tmp"), box(state_dir, recipient, "new")
+    for folder in (tmp, new, box(state_dir, recipient, "cur")):
         os.makedirs(folder, mode=0o700, exist_ok=True)
     aside = os.path.join(tmp, f"{name}.{os.getpid()}.{next(_counter)}")
     atomic.write_bytes(aside, data)
     os.rename(aside, os.path.join(new, name))
 
 
-def waiting(state: str, session_id: str) -> list[str]:
+def waiting(state_dir: str, session_id: str) -> list[str]:
     """Names of the messages not yet shown, oldest first. Cheap: one listing of a folder that
     is usually empty, however long the history."""
     try:
-        names = os.listdir(box(state, session_id, "new"))
+        names = os.listdir(box(state_dir, session_id, "new"))
     except (FileNotFoundError, NotADirectoryError):
         return []
     return sorted(n for n in names if n.endswith(".json"))
@@ -60,35 +60,35 @@ def is_urgent(name: str) -> bool:
     return name.endswith(URGENT + ".json")
 
 
-def read_new(state: str, session_id: str, name: str) -> dict[str, Any] | None:
+def read_new(state_dir: str, session_id: str, name: str) -> dict[str, Any] | None:
     """A waiting message; None if it is gone (claimed meanwhile) or was set aside as corrupt."""
-    path = os.path.join(box(state, session_id, "new"), name)
+    path = os.path.join(box(state_dir, session_id, "new"), name)
     try:
         return atomic.read_json_object(path, limit=1 << 20)
     except FileNotFoundError:
         return None
     except atomic.Corrupt as exc:
-        set_aside(state, session_id, name, str(exc))
+        set_aside(state_dir, session_id, name, str(exc))
         return None
 
 
-def set_aside(state: str, session_id: str, name: str, reason: str) -> None:
+def set_aside(state_dir: str, session_id: str, name: str, reason: str) -> None:
     from huddle import log
 
-    bad = box(state, session_id, "bad")
+    bad = box(state_dir, session_id, "bad")
     os.makedirs(bad, mode=0o700, exist_ok=True)
     try:
-        os.rename(os.path.join(box(state, session_id, "new"), name), os.path.join(bad, name))
+        os.rename(os.path.join(box(state_dir, session_id, "new"), name), os.path.join(bad, name))
     except FileNotFoundError:
         return
     log.write(f"set aside the unreadable message {name} for {session_id}: {reason}")
 
 
-def claim(state: str, session_id: str, name: str, now: float) -> bool:
+def claim(state_dir: str, session_id: str, name: str, now: float) -> bool:
     """Mark a waiting message delivered; False if another hook of the session claimed it."""
-    target = os.path.join(box(state, session_id, "cur"), name)
+    target = os.path.join(box(state_dir, session_id, "cur"), name)
     try:
-        os.rename(os.path.join(box(state, session_id, "new"), name), target)
+        os.rename(os.path.join(box(state_dir, session_id, "new"), name), target)
     except FileNotFoundError:
         return False
     try:
@@ -98,40 +98,40 @@ def claim(state: str, session_id: str, name: str, now: float) -> bool:
     return True
 
 
-def delivered_at(state: str, session_id: str, name: str) -> float | None:
+def delivered_at(state_dir: str, session_id: str, name: str) -> float | None:
     """When the recipient was shown the message, or None while it waits."""
     try:
-        return os.stat(os.path.join(box(state, session_id, "cur"), name)).st_mtime
+        return os.stat(os.path.join(box(state_dir, session_id, "cur"), name)).st_mtime
     except OSError:
         return None
 
 
-def read_any(state: str, session_id: str, name: str) -> dict[str, Any] | None:
+def read_any(state_dir: str, session_id: str, name: str) -> dict[str, Any] | None:
     for part in ("new", "cur"):
         try:
-            return atomic.read_json_object(os.path.join(box(state, session_id, part), name))
+            return atomic.read_json_object(os.path.join(box(state_dir, session_id, part), name))
         except (OSError, atomic.Corrupt):
             continue
     return None
 
 
-def delivered(state: str, session_id: str) -> list[str]:
+def delivered(state_dir: str, session_id: str) -> list[str]:
     try:
-        names = os.listdir(box(state, session_id, "cur"))
+        names = os.listdir(box(state_dir, session_id, "cur"))
     except (FileNotFoundError, NotADirectoryError):
         return []
     return sorted(n for n in names if n.endswith(".json"))
 
 
-def sweep_tmp(state: str, now: float, older_than: float) -> int:
+def sweep_tmp(state_dir: str, now: float, older_than: float) -> int:
     """Remove what senders killed mid-write left in inboxes' `tmp/` folders."""
     removed = 0
     try:
-        inboxes = os.listdir(os.path.join(state, FOLDER))
+        inboxes = os.listdir(os.path.join(state_dir, FOLDER))
     except OSError:
         return 0
     for session_id in inboxes:
-        tmp = box(state, session_id, "tmp")
+        tmp = box(state_dir, session_id, "tmp")
         try:
             entries = list(os.scandir(tmp))
         except OSError:

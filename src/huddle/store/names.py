@@ -33,9 +33,9 @@ def slug(text: str) -> str:
     return cleaned[:MAX_LENGTH].rstrip("-._")
 
 
-def holder(state: str | os.PathLike[str], name: str) -> str | None:
+def holder(state_dir: str | os.PathLike[str], name: str) -> str | None:
     try:
-        with open(os.path.join(state, FOLDER, name), encoding="utf-8") as handle:
+        with open(os.path.join(state_dir, FOLDER, name), encoding="utf-8") as handle:
             value = handle.read(64).strip()
     except OSError:
         return None
@@ -43,16 +43,16 @@ def holder(state: str | os.PathLike[str], name: str) -> str | None:
 
 
 def claim(
-    state: str | os.PathLike[str], name: str, session_id: str, is_stale: Callable[[str], bool]
+    state_dir: str | os.PathLike[str], name: str, session_id: str, is_stale: Callable[[str], bool]
 ) -> bool:
     """Give `name` to the session; False if another session still holds it."""
-    folder = os.path.join(state, FOLDER)
+    folder = os.path.join(state_dir, FOLDER)
     os.makedirs(folder, mode=0o700, exist_ok=True)
     path = os.path.join(folder, name)
     for _ in range(3):
         if atomic.create_exclusive(path, session_id.encode()):
             return True
-        owner = holder(state, name)
+        owner = holder(state_dir, name)
         if owner == session_id:
             return True
         if owner is not None and not is_stale(owner):
@@ -97,25 +97,25 @@ def _lock(folder: str) -> int:
     return fd
 
 
-def release(state: str | os.PathLike[str], name: str, session_id: str) -> None:
-    folder = os.path.join(state, FOLDER)
-    if holder(state, name) != session_id:
+def release(state_dir: str | os.PathLike[str], name: str, session_id: str) -> None:
+    folder = os.path.join(state_dir, FOLDER)
+    if holder(state_dir, name) != session_id:
         return
     lock = _lock(folder)
     try:
-        if holder(state, name) == session_id:
+        if holder(state_dir, name) == session_id:
             os.unlink(os.path.join(folder, name))
     finally:
         os.close(lock)
 
 
 def claim_unique(
-    state: str | os.PathLike[str], wanted: str, session_id: str, is_stale: Callable[[str], bool]
+    state_dir: str | os.PathLike[str], wanted: str, session_id: str, is_stale: Callable[[str], bool]
 ) -> str:
     """Claim `wanted`, or `wanted-2`, `wanted-3`, ... whichever is first free."""
     base = slug(wanted) or "session"
     for n in range(1, 1000):
         candidate = base if n == 1 else f"{base[: MAX_LENGTH - 4]}-{n}"
-        if claim(state, candidate, session_id, is_stale):
+        if claim(state_dir, candidate, session_id, is_stale):
             return candidate
     return session_id[:8]

@@ -66,12 +66,12 @@ class NotClaimed(TaskError):
         self.task = task
 
 
-def folder(state: str) -> str:
-    return os.path.join(state, FOLDER)
+def folder(state_dir: str) -> str:
+    return os.path.join(state_dir, FOLDER)
 
 
-def _path(state: str, task_id: str) -> str:
-    return os.path.join(folder(state), task_id + ".json")
+def _path(state_dir: str, task_id: str) -> str:
+    return os.path.join(folder(state_dir), task_id + ".json")
 
 
 def _valid(task: object) -> bool:
@@ -92,11 +92,11 @@ def _read(path: str) -> Task | None:
     return task if _valid(task) else None
 
 
-def every(state: str) -> list[Task]:
+def every(state_dir: str) -> list[Task]:
     """Every readable task, oldest first."""
     found = []
     try:
-        entries = list(os.scandir(folder(state)))
+        entries = list(os.scandir(folder(state_dir)))
     except OSError:
         return []
     for entry in entries:
@@ -108,15 +108,15 @@ def every(state: str) -> list[Task]:
     return found
 
 
-def find(state: str, given: str) -> Task:
+def find(state_dir: str, given: str) -> Task:
     """The task with id `given`, or the only one whose id starts with it; Unknown otherwise."""
     key = given.strip().lower()
     if not _ID.match(key):
         raise Unknown(f"{given!r} is not a task id (ids look like 3f2a1c; `huddle task list`)")
-    exact = _read(_path(state, key))
+    exact = _read(_path(state_dir, key))
     if exact is not None:
         return exact
-    found = [t for t in every(state) if t["id"].startswith(key)]
+    found = [t for t in every(state_dir) if t["id"].startswith(key)]
     if len(found) == 1:
         return found[0]
     if found:
@@ -124,23 +124,23 @@ def find(state: str, given: str) -> Task:
     raise Unknown(f"no task {given!r} on the board (`huddle task list --all` shows them all)")
 
 
-def _guard(state: str) -> AbstractContextManager[None]:
-    os.makedirs(folder(state), mode=0o700, exist_ok=True)
-    return guard.exclusive(os.path.join(folder(state), GUARD))
+def _guard(state_dir: str) -> AbstractContextManager[None]:
+    os.makedirs(folder(state_dir), mode=0o700, exist_ok=True)
+    return guard.exclusive(os.path.join(folder(state_dir), GUARD))
 
 
 def add(
-    state: str,
+    state_dir: str,
     title: str,
     detail: str,
     created_by: str,
     now: float,
     creator_session: str | None = None,
 ) -> Task:
-    with _guard(state):
+    with _guard(state_dir):
         while True:
             task_id = os.urandom(ID_BYTES).hex()
-            if not os.path.exists(_path(state, task_id)):
+            if not os.path.exists(_path(state_dir, task_id)):
                 break
         task: Task = {
             "id": task_id,
@@ -156,7 +156,7 @@ def add(
             "done_at": None,
             "note": "",
         }
-        atomic.write_json(_path(state, task_id), task)
+        atomic.write_json(_path(state_dir, task_id), task)
     return task
 
 
@@ -164,18 +164,18 @@ def _opened(task: Task) -> Task:
     return {**task, "state": OPEN, "claimed_by": None, "claimed_by_name": None, "claimed_at": None}
 
 
-def change(state: str, given: str, edit: Callable[[Task], Task]) -> Task:
+def change(state_dir: str, given: str, edit: Callable[[Task], Task]) -> Task:
     """Read the task, let `edit` return its new value (or raise), write it; all under the lock."""
-    with _guard(state):
-        task = find(state, given)
+    with _guard(state_dir):
+        task = find(state_dir, given)
         new = edit(task)
         if new != task:
-            atomic.write_json(_path(state, task["id"]), new)
+            atomic.write_json(_path(state_dir, task["id"]), new)
     return new
 
 
 def claim(
-    state: str, given: str, holder: str, name: str, now: float, counts: Callable[[str], bool]
+    state_dir: str, given: str, holder: str, name: str, now: float, counts: Callable[[str], bool]
 ) -> Task:
     """Claim the task for session `holder`; Taken if another claimer still counts."""
 
@@ -195,10 +195,10 @@ def claim(
             "claimed_at": now,
         }
 
-    return change(state, given, edit)
+    return change(state_dir, given, edit)
 
 
-def finish(state: str, given: str, by: str | None, note: str, now: float, force: bool) -> Task:
+def finish(state_dir: str, given: str, by: str | None, note: str, now: float, force: bool) -> Task:
     """Mark the task done: by its claimer, or by anyone with `force`."""
 
     def edit(task: Task) -> Task:
@@ -211,10 +211,10 @@ def finish(state: str, given: str, by: str | None, note: str, now: float, force:
                 raise NotYours(task)
         return {**task, "state": DONE, "done_at": now, "note": note}
 
-    return change(state, given, edit)
+    return change(state_dir, given, edit)
 
 
-def release(state: str, given: str, by: str | None, force: bool) -> Task:
+def release(state_dir: str, given: str, by: str | None, force: bool) -> Task:
     """Put a claimed task back to open: by its claimer, or by anyone with `force`."""
 
     def edit(task: Task) -> Task:
@@ -226,21 +226,21 @@ def release(state: str, given: str, by: str | None, force: bool) -> Task:
             raise NotYours(task)
         return _opened(task)
 
-    return change(state, given, edit)
+    return change(state_dir, given, edit)
 
 
-def reopen_orphans(state: str, counts: Callable[[str], bool]) -> list[Task]:
+def reopen_orphans(state_dir: str, counts: Callable[[str], bool]) -> list[Task]:
     """Put back to open every task whose claimer no longer counts; the tasks reopened.
 
     Looked at without the lock first, so the common case (no orphan) writes nothing.
     """
-    if not any(_orphan(t, counts) for t in every(state)):
+    if not any(_orphan(t, counts) for t in every(state_dir)):
         return []
     reopened = []
-    with _guard(state):
-        for task in every(state):
+    with _guard(state_dir):
+        for task in every(state_dir):
             if _orphan(task, counts):
-                atomic.write_json(_path(state, task["id"]), _opened(task))
+                atomic.write_json(_path(state_dir, task["id"]), _opened(task))
                 reopened.append(task)
     return reopened
 
@@ -249,27 +249,27 @@ def _orphan(task: Task, counts: Callable[[str], bool]) -> bool:
     return task["state"] == CLAIMED and not counts(str(task.get("claimed_by")))
 
 
-def release_all(state: str, holder: str) -> list[Task]:
+def release_all(state_dir: str, holder: str) -> list[Task]:
     """Put back to open every task `holder` claimed (when it ends); the tasks released."""
-    return reopen_orphans(state, lambda claimer: claimer != holder)
+    return reopen_orphans(state_dir, lambda claimer: claimer != holder)
 
 
-def claimed_by(state: str) -> dict[str, list[Task]]:
+def claimed_by(state_dir: str) -> dict[str, list[Task]]:
     """Claimed tasks by claimer session id (liveness not judged here)."""
     held: dict[str, list[Task]] = {}
-    for task in every(state):
+    for task in every(state_dir):
         if task["state"] == CLAIMED and isinstance(task.get("claimed_by"), str):
             held.setdefault(task["claimed_by"], []).append(task)
     return held
 
 
-def transfer(state: str, old: str, new: str, name: str) -> list[Task]:
+def transfer(state_dir: str, old: str, new: str, name: str) -> list[Task]:
     """Give every task `old` claimed to `new` (a session /clear replaced); the tasks moved."""
     moved = []
-    with _guard(state):
-        for task in every(state):
+    with _guard(state_dir):
+        for task in every(state_dir):
             if task["state"] == CLAIMED and task.get("claimed_by") == old:
                 task = {**task, "claimed_by": new, "claimed_by_name": name}
-                atomic.write_json(_path(state, task["id"]), task)
+                atomic.write_json(_path(state_dir, task["id"]), task)
                 moved.append(task)
     return moved

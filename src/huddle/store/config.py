@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from huddle.repo import MARKER
+from huddle.repo.gitfiles import MARKER
 from huddle.store import atomic
 
 TYPE_CHECKING = False
@@ -39,10 +39,10 @@ class BadSetting(ValueError):
     """A setting name or value that huddle does not accept."""
 
 
-def load(state: str) -> dict[str, Any]:
+def load(state_dir: str) -> dict[str, Any]:
     """Every setting, with defaults for what the file lacks or holds wrongly."""
     try:
-        stored = atomic.read_json_object(os.path.join(state, MARKER))
+        stored = atomic.read_json_object(os.path.join(state_dir, MARKER))
     except (OSError, atomic.Corrupt):
         stored = {}
     values = {}
@@ -92,8 +92,8 @@ def parse_duration(text: str) -> int:
     return int(text)
 
 
-def store(state: str, name: str, value: Any) -> None:
-    path = os.path.join(state, MARKER)
+def store(state_dir: str, name: str, value: Any) -> None:
+    path = os.path.join(state_dir, MARKER)
     try:
         stored = atomic.read_json_object(path)
     except (OSError, atomic.Corrupt):

@@ -7,7 +7,7 @@ while after its last activity.
 
 from __future__ import annotations
 
-from huddle import procs
+from huddle.peers import procs
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import os
 
-from huddle import liveness, log
+from huddle import log
+from huddle.peers import liveness
 from huddle.store import atomic, heartbeats
 
 TYPE_CHECKING = False
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Any
 
-    from huddle.holdings import Held
+    from huddle.peers.holdings import Held
 
     Record = dict[str, Any]
 
@@ -38,28 +39,28 @@ MESSAGES_LOOKED_AT = 50  # the newest received messages whose senders hear of a 
 # -- crashes
 
 
-def look_for_crashes(state: str, me: str, now: float) -> None:
+def look_for_crashes(state_dir: str, me: str, now: float) -> None:
     """notice_crashes for a hook: a failure is logged, and the hook goes on."""
     try:
-        notice_crashes(state, me, now)
+        notice_crashes(state_dir, me, now)
     except OSError as exc:
         log.write(f"could not look for sessions that ended unexpectedly: {exc!r}")
 
 
-def notice_crashes(state: str, me: str, now: float) -> int:
+def notice_crashes(state_dir: str, me: str, now: float) -> int:
     """Deal with every peer whose process died without SessionEnd; how many were found.
 
     Cheap when nobody crashed: one read of each record and of its process's start time.
     """
-    records = list(heartbeats.scan_raw(state))
+    records = list(heartbeats.scan_raw(state_dir))
     gone = [r for r in records if r.get("session_id") != me and liveness.process_gone(r)]
     if not gone:
         return 0
-    from huddle.holdings import describe, who
+    from huddle.peers.holdings import describe, who
 
     found = 0
     for record in gone:
-        done = _mark_gone(state, record["session_id"], now)
+        done = _mark_gone(state_dir, record["session_id"], now)
         if done is None:
             continue  # another hook got there first, or the record changed meanwhile
         found += 1
@@ -79,7 +80,7 @@ def notice_crashes(state: str, me: str, now: float) -> int:
             if r.get("session_id") not in (marked["session_id"], None)
             and (r.get("session_id") == me or liveness.is_live(r, now))
         ]
-        tell(state, live, text, kind="ended")
+        tell(state_dir, live, text, kind="ended")
         log.write(f"{marked['session_id']} ended without SessionEnd; released {describe(held)}")
     return found
 
@@ -88,10 +89,10 @@ class _Skip(Exception):
     pass
 
 
-def _mark_gone(state: str, session_id: str, now: float) -> tuple[Record, Held] | None:
+def _mark_gone(state_dir: str, session_id: str, now: float) -> tuple[Record, Held] | None:
     """Mark the session gone and give back what it held, under its record's lock: of any
     number of hooks noticing at once, exactly one does it. None for the others."""
-    from huddle.holdings import give_back
+    from huddle.peers.holdings import give_back
 
     given: list[Held] = []
 
@@ -101,16 +102,16 @@ def _mark_gone(state: str, session_id: str, now: float) -> tuple[Record, Held] |
         record["state"] = GONE
         record["ended_at"] = now
         record["end_reason"] = CRASHED
-        given.append(give_back(state, record))
+        given.append(give_back(state_dir, record))
 
     try:
-        record = heartbeats.update(state, session_id, change)
+        record = heartbeats.update(state_dir, session_id, change)
     except (_Skip, FileNotFoundError, atomic.Corrupt):
         return None
     last = record.get("last_activity")
     if isinstance(last, (int, float)):
         try:  # the rewrite must not pass for activity: the file's mtime is last_activity
-            os.utime(heartbeats.path_for(state, session_id), (last, last))
+            os.utime(heartbeats.path_for(state_dir, session_id), (last, last))
         except OSError:
             pass
     return record, given[0]
@@ -119,15 +120,15 @@ def _mark_gone(state: str, session_id: str, now: float) -> tuple[Record, Held] |
 # -- clean ends
 
 
-def announce_end(state: str, record: Record, held: Held, now: float) -> int:
+def announce_end(state_dir: str, record: Record, held: Held, now: float) -> int:
     """Tell the live peers the ended session worked with that it left; how many were told."""
-    from huddle.holdings import describe, who
+    from huddle.peers.holdings import describe, who
 
     me = record["session_id"]
     peers = []
-    for other in _related(state, record, held):
+    for other in _related(state_dir, record, held):
         try:
-            peer = heartbeats.read_raw(state, other)
+            peer = heartbeats.read_raw(state_dir, other)
         except (OSError, ValueError):
             continue
         if liveness.is_live(peer, now):
@@ -135,42 +136,42 @@ def announce_end(state: str, record: Record, held: Held, now: float) -> int:
     if not peers:
         return 0
     text = f"{who(record)} ended and gave back {describe(held)}."
-    tell(state, peers, text, kind="left", about=me)
+    tell(state_dir, peers, text, kind="left", about=me)
     return len(peers)
 
 
-def _related(state: str, record: Record, held: Held) -> list[str]:
-    from huddle.holdings import file_keys
+def _related(state_dir: str, record: Record, held: Held) -> list[str]:
+    from huddle.peers.holdings import file_keys
     from huddle.store import leases
 
     me = record["session_id"]
     found: dict[Any, None] = {}
     for key in file_keys(record):
-        found.update(dict.fromkeys(leases.others(state, key, me)))
+        found.update(dict.fromkeys(leases.others(state_dir, key, me)))
     contacts = record.get("contacts")
     found.update(dict.fromkeys(c for c in (contacts if isinstance(contacts, list) else [])))
-    found.update(dict.fromkeys(_senders(state, me)))
+    found.update(dict.fromkeys(_senders(state_dir, me)))
     found.update(dict.fromkeys(t.get("created_by_session") for t in held.tasks))
     return [s for s in found if isinstance(s, str) and s != me]
 
 
-def _senders(state: str, me: str) -> Iterable[str]:
+def _senders(state_dir: str, me: str) -> Iterable[str]:
     from huddle.store import mailbox
 
     # Notes went to everyone: only messages addressed to this session make a sender related.
-    names = mailbox.delivered(state, me) + mailbox.waiting(state, me)
+    names = mailbox.delivered(state_dir, me) + mailbox.waiting(state_dir, me)
     names = sorted(n for n in names if not n.endswith(mailbox.NOTE + ".json"))
     for name in names[-MESSAGES_LOOKED_AT:]:
-        message = mailbox.read_any(state, me, name)
+        message = mailbox.read_any(state_dir, me, name)
         sender = message.get("from_session") if message else None
         if isinstance(sender, str):
             yield sender
 
 
 def tell(
-    state: str, recipients: list[Record], text: str, *, kind: str, about: str | None = None
+    state_dir: str, recipients: list[Record], text: str, *, kind: str, about: str | None = None
 ) -> None:
-    from huddle import messages
+    from huddle.talk import messages
 
     sender = messages.Sender(None, "huddle", "")
     for peer in recipients:
@@ -178,7 +179,12 @@ def tell(
             continue
         try:
             messages.notice(
-                state, sender, str(peer["session_id"]), str(peer.get("name", "?")), text, kind=kind
+                state_dir,
+                sender,
+                str(peer["session_id"]),
+                str(peer.get("name", "?")),
+                text,
+                kind=kind,
             )
         except OSError as exc:
             log.write(f"could not tell {peer.get('session_id')} that a session left: {exc!r}")

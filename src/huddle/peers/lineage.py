@@ -11,7 +11,7 @@ session with its own id. It inherits nothing: it is told what its parent holds i
 
 from __future__ import annotations
 
-from huddle import procs
+from huddle.peers import procs
 from huddle.store import atomic, heartbeats, leases, locks, tasks
 from huddle.store.ids import is_session_id
 
@@ -36,12 +36,12 @@ def _same_process(record: Record, pid: int | None, started: str | None) -> bool:
     )
 
 
-def predecessor(state: str, me: str, pid: int | None, now: float) -> Record | None:
+def predecessor(state_dir: str, me: str, pid: int | None, now: float) -> Record | None:
     """The session /clear just replaced with `me`, in the same process; None if there is none."""
     started = procs.start_time(pid) if pid else None
     found = [
         r
-        for r in heartbeats.scan_raw(state)
+        for r in heartbeats.scan_raw(state_dir)
         if r.get("session_id") != me
         and r.get("end_reason") == CLEAR
         and isinstance(r.get("ended_at"), (int, float))
@@ -51,37 +51,37 @@ def predecessor(state: str, me: str, pid: int | None, now: float) -> Record | No
     return max(found, key=lambda r: r["ended_at"]) if found else None
 
 
-def take_over(state: str, old: Record, me: Record, now: float) -> None:
+def take_over(state_dir: str, old: Record, me: Record, now: float) -> None:
     """Move `old`'s locks, leases and claimed tasks to `me`, and mark `old` as taken over."""
-    from huddle.holdings import file_keys
+    from huddle.peers.holdings import file_keys
 
     new, name = me["session_id"], str(me.get("name", "?"))
-    locks.transfer(state, old["session_id"], new, name)
-    leases.transfer(state, file_keys(old), old["session_id"], new, str(me.get("worktree")), now)
-    tasks.transfer(state, old["session_id"], new, name)
+    locks.transfer(state_dir, old["session_id"], new, name)
+    leases.transfer(state_dir, file_keys(old), old["session_id"], new, str(me.get("worktree")), now)
+    tasks.transfer(state_dir, old["session_id"], new, name)
 
     def mark(record: Record) -> None:
         record["end_reason"] = TAKEN_OVER
 
     try:
-        heartbeats.update(state, old["session_id"], mark)
+        heartbeats.update(state_dir, old["session_id"], mark)
     except (FileNotFoundError, atomic.Corrupt):
         pass
 
 
-def fork_parent(state: str, me: str, pid: int | None) -> Record | None:
+def fork_parent(state_dir: str, me: str, pid: int | None) -> Record | None:
     """The session this fork was made from: named by `--resume ID` on the client's command
     line, or another session of the same process (a fork made inside a running session)."""
     parent = _resumed_id(pid) if pid else None
     if parent and parent != me:
         try:
-            return heartbeats.read_raw(state, parent)
+            return heartbeats.read_raw(state_dir, parent)
         except (OSError, ValueError):
             return None
     started = procs.start_time(pid) if pid else None
     found = [
         r
-        for r in heartbeats.scan_raw(state)
+        for r in heartbeats.scan_raw(state_dir)
         if r.get("session_id") != me and _same_process(r, pid, started)
     ]
     return max(found, key=lambda r: r.get("last_activity") or 0) if found else None
@@ -104,18 +104,18 @@ def _resumed_id(pid: int) -> str | None:
     return None
 
 
-def fork_origin_lines(state: str, parent: Record, now: float) -> str:
+def fork_origin_lines(state_dir: str, parent: Record, now: float) -> str:
     """What a fork is told about its parent: who it is and what it holds (not the fork's)."""
-    from huddle import liveness
     from huddle.display import clean
-    from huddle.holdings import listing, task_words, who
+    from huddle.peers import liveness
+    from huddle.peers.holdings import listing, task_words, who
 
     head = f"You are a new session forked from {who(parent)}."
     if not liveness.is_live(parent, now):
         return head + " That session is no longer live, so it holds nothing now."
     parent_id = parent["session_id"]
-    held = [clean(str(lock["pattern"]), 200) for lock in locks.held_by(state, parent_id)]
-    claimed = tasks.claimed_by(state).get(parent_id, [])
+    held = [clean(str(lock["pattern"]), 200) for lock in locks.held_by(state_dir, parent_id)]
+    claimed = tasks.claimed_by(state_dir).get(parent_id, [])
     if not held and not claimed:
         return head + " It holds no locks or tasks."
     name = str(parent.get("name", "?"))

@@ -128,9 +128,9 @@ def is_own_path(location: Location) -> bool:
 
 def enabled_state_dir(location: Location) -> str | None:
     """The state directory when huddle is enabled here and it is safe to use, else None."""
-    state = location.state_dir
+    state_dir = location.state_dir
     if refuse_reason(location) is not None or not is_own_path(location):
         return None
-    if not os.path.isfile(os.path.join(state, MARKER)):
+    if not os.path.isfile(os.path.join(state_dir, MARKER)):
         return None
-    return state
+    return state_dir

@@ -365,7 +365,7 @@ def _git(cwd: Path, *args: str) -> None:
 
 
 def run(keep: bool) -> int:
-    from huddle.errors import UserError
+    from huddle.cli.errors import UserError
 
     if shutil.which("git") is None or shutil.which("sleep") is None:
         raise UserError("the demo needs `git` and `sleep` on the PATH")

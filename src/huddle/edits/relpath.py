@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from huddle import repo
+from huddle.repo import gitfiles
 
 
 class Target:
@@ -23,14 +23,14 @@ class Target:
         self.worktree = worktree  # the worktree the file is in
 
 
-def resolve(location: repo.Location, file_path: str) -> Target | None:
+def resolve(location: gitfiles.Location, file_path: str) -> Target | None:
     """Name `file_path` (absolute, as edit tools give it) within `location`'s repository."""
     if not file_path or "\0" in file_path or not os.path.isabs(file_path):
         return None
     real = os.path.realpath(file_path)
     try:
-        where = repo.locate(os.path.dirname(real))
-    except repo.NotARepository:
+        where = gitfiles.locate(os.path.dirname(real))
+    except gitfiles.NotARepository:
         return None
     if os.path.realpath(where.common_dir) != os.path.realpath(location.common_dir):
         return None  # another repository

@@ -12,7 +12,7 @@ import sys
 import time
 
 from huddle import log
-from huddle.events import MAX_INPUT, BadEvent, parse
+from huddle.handlers.events import MAX_INPUT, BadEvent, parse
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -41,9 +41,9 @@ def _read_stdin() -> bytes:
 
 
 def run(event_name: str, raw: bytes) -> dict[str, Any] | None:
-    from huddle import repo
-    from huddle.context import Context
     from huddle.handlers import handler_for
+    from huddle.handlers.context import Context
+    from huddle.repo import gitfiles
 
     event = parse(event_name, raw)
     cwd = event.cwd
@@ -51,20 +51,20 @@ def run(event_name: str, raw: bytes) -> dict[str, Any] | None:
         cwd = os.getcwd()
         log.write(f"{event_name}: cwd {event.cwd[:300]!r} is not a directory; using {cwd!r}")
     try:
-        location = repo.locate(cwd)
-    except repo.NotARepository:
+        location = gitfiles.locate(cwd)
+    except gitfiles.NotARepository:
         return None
-    state = repo.enabled_state_dir(location)
-    if state is None:
-        marker = os.path.join(location.state_dir, repo.MARKER)
-        if not repo.is_own_path(location) and os.path.isfile(marker):
+    state_dir = gitfiles.enabled_state_dir(location)
+    if state_dir is None:
+        marker = os.path.join(location.state_dir, gitfiles.MARKER)
+        if not gitfiles.is_own_path(location) and os.path.isfile(marker):
             # Someone means huddle to run here, but its state would land outside the repository.
             log.write(
                 f"{event_name}: not using {location.state_dir}: a symlink on the way leads to "
                 f"{os.path.realpath(location.state_dir)}"
             )
         return None
-    context = Context(event=event, location=location, state=state, now=time.time(), cwd=cwd)
+    context = Context(event=event, location=location, state_dir=state_dir, now=time.time(), cwd=cwd)
     output = handler_for(event_name)(context)
     try:
         context.mark_ran()

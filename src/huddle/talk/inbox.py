@@ -59,24 +59,24 @@ def frame(lines: list[str], waiting: int) -> str:
 
 
 def show_waiting(
-    state: str, session_id: str, now: float, *, urgent_only: bool = False, budget: int = BUDGET
+    state_dir: str, session_id: str, now: float, *, urgent_only: bool = False, budget: int = BUDGET
 ) -> str | None:
     """Claim and render what waits for the session (within `budget`); None if nothing does."""
-    names = mailbox.waiting(state, session_id)
+    names = mailbox.waiting(state_dir, session_id)
     if urgent_only:
         names = [n for n in names if mailbox.is_urgent(n)]
     lines: list[str] = []
     used = 400  # the frame's own words
     left = 0
     for index, name in enumerate(names):
-        message = mailbox.read_new(state, session_id, name)
+        message = mailbox.read_new(state_dir, session_id, name)
         if message is None:
             continue
         line = item(message)
         if used + len(line) + 1 > budget and lines:
             left = len(names) - index
             break
-        if not mailbox.claim(state, session_id, name, now):
+        if not mailbox.claim(state_dir, session_id, name, now):
             continue  # shown by another hook of this session just now
         lines.append(line)
         used += len(line) + 1

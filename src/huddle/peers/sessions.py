@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from huddle import liveness, log, procs, repo
-from huddle.records import STATE_ENDED, STATE_GONE, STATE_IDLE, STATE_WORKING, Heartbeat, load
-from huddle.repo import Location
+from huddle import log
+from huddle.peers import liveness, procs
+from huddle.repo import gitfiles
+from huddle.repo.gitfiles import Location
 from huddle.store import atomic, heartbeats, names
+from huddle.store.records import STATE_ENDED, STATE_GONE, STATE_IDLE, STATE_WORKING, Heartbeat, load
 
 UNVERIFIABLE_LIVE_FOR = liveness.UNVERIFIABLE_LIVE_FOR
 
@@ -38,10 +40,10 @@ def judge(record: Heartbeat, now: float) -> Session:
     return Session(record, live, record.state if live else STATE_GONE)
 
 
-def load_all(state: str, now: float, parse: heartbeats.Parser = load) -> list[Session]:
+def load_all(state_dir: str, now: float, parse: heartbeats.Parser = load) -> list[Session]:
     """Every readable session of the repository, most recently active first."""
     found = []
-    for item in heartbeats.scan(state, parse):
+    for item in heartbeats.scan(state_dir, parse):
         if isinstance(item, heartbeats.Unreadable):
             log.write(f"skipping the heartbeat of {item.session_id}: {item.reason}")
             continue
@@ -50,8 +52,8 @@ def load_all(state: str, now: float, parse: heartbeats.Parser = load) -> list[Se
     return found
 
 
-def live_peers(state: str, me: str, now: float) -> list[Session]:
-    return [s for s in load_all(state, now) if s.live and s.session_id != me]
+def live_peers(state_dir: str, me: str, now: float) -> list[Session]:
+    return [s for s in load_all(state_dir, now) if s.live and s.session_id != me]
 
 
 def default_name(location: Location, branch: str) -> str:
@@ -63,7 +65,7 @@ def default_name(location: Location, branch: str) -> str:
 
 
 def register(
-    state: str,
+    state_dir: str,
     session_id: str,
     location: Location,
     cwd: str,
@@ -73,9 +75,9 @@ def register(
 ) -> Heartbeat:
     """Write the session's heartbeat for a start or a resume, keeping what it already chose
     (and, with `keep_state`, whether it is working or idle)."""
-    branch = repo.branch(location)
+    branch = gitfiles.branch(location)
     try:
-        previous: Heartbeat | None = heartbeats.read(state, session_id)
+        previous: Heartbeat | None = heartbeats.read(state_dir, session_id)
     except FileNotFoundError:
         previous = None
     except (OSError, atomic.Corrupt) as exc:
@@ -83,12 +85,12 @@ def register(
         previous = None
 
     def is_stale(holder: str) -> bool:
-        return _is_stale_holder(state, holder, now)
+        return _is_stale_holder(state_dir, holder, now)
 
-    if previous is not None and names.claim(state, previous.name, session_id, is_stale):
+    if previous is not None and names.claim(state_dir, previous.name, session_id, is_stale):
         name = previous.name
     else:
-        name = names.claim_unique(state, default_name(location, branch), session_id, is_stale)
+        name = names.claim_unique(state_dir, default_name(location, branch), session_id, is_stale)
     record = Heartbeat(
         session_id=session_id,
         name=name,
@@ -108,13 +110,13 @@ def register(
         context_since=previous.context_since if previous else None,
         contacts=previous.contacts if previous else [],
     )
-    heartbeats.write(state, record)
+    heartbeats.write(state_dir, record)
     return record
 
 
-def _is_stale_holder(state: str, holder: str, now: float) -> bool:
+def _is_stale_holder(state_dir: str, holder: str, now: float) -> bool:
     try:
-        record = heartbeats.read(state, holder)
+        record = heartbeats.read(state_dir, holder)
     except (OSError, atomic.Corrupt):
         return True
     return not judge(record, now).live
@@ -122,7 +124,7 @@ def _is_stale_holder(state: str, holder: str, now: float) -> bool:
 
 def follow(record: Heartbeat, location: Location, cwd: str, now: float) -> bool:
     """Bring branch, worktree and cwd up to date; True when something changed."""
-    branch = repo.branch(location)
+    branch = gitfiles.branch(location)
     worktree = location.worktree
     changed = (record.branch, record.worktree, record.cwd) != (branch, worktree, cwd)
     record.branch, record.worktree, record.cwd = branch, worktree, cwd
@@ -130,54 +132,55 @@ def follow(record: Heartbeat, location: Location, cwd: str, now: float) -> bool:
     return changed
 
 
-def rename(state: str, record: Heartbeat, wanted: str, now: float) -> str:
+def rename(state_dir: str, record: Heartbeat, wanted: str, now: float) -> str:
     """Give the session a new name; raises names.NameTaken if another live session has it."""
     new = names.slug(wanted)
     if not new:
         raise ValueError("a name needs at least one letter or digit")
     if new == record.name:
         return new
-    if not names.claim(state, new, record.session_id, lambda h: _is_stale_holder(state, h, now)):
+    if not names.claim(
+        state_dir, new, record.session_id, lambda h: _is_stale_holder(state_dir, h, now)
+    ):
         raise names.NameTaken(new)
     old = record.name
     record.name = new
-    heartbeats.write(state, record)
-    names.release(state, old, record.session_id)
+    heartbeats.write(state_dir, record)
+    names.release(state_dir, old, record.session_id)
     return new
 
 
-def sweep(state: str, everyone: list[Session], now: float) -> int:
+def sweep(state_dir: str, everyone: list[Session], now: float) -> int:
     """Remove ended and gone records older than SWEEP_AFTER, and their names."""
     removed = 0
     for session in everyone:
         if session.live or now - session.record.last_activity < SWEEP_AFTER:
             continue
-        names.release(state, session.name, session.session_id)
-        _remove_belongings(state, session.session_id)
-        heartbeats.remove(state, session.session_id)
+        names.release(state_dir, session.name, session.session_id)
+        _remove_belongings(state_dir, session.session_id)
+        heartbeats.remove(state_dir, session.session_id)
         removed += 1
-    from huddle import config
-    from huddle.store import history, leases, mailbox
+    from huddle.store import config, history, leases, mailbox
 
-    leases.sweep(state, now, older_than=SWEEP_AFTER)
-    mailbox.sweep_tmp(state, now, older_than=3600)
-    history.sweep(state, now, config.load(state)["history_days"])
-    atomic.sweep_temp_files(state, older_than=3600, now=now)
-    atomic.sweep_temp_files(os.path.join(state, names.FOLDER), older_than=3600, now=now)
+    leases.sweep(state_dir, now, older_than=SWEEP_AFTER)
+    mailbox.sweep_tmp(state_dir, now, older_than=3600)
+    history.sweep(state_dir, now, config.load(state_dir)["history_days"])
+    atomic.sweep_temp_files(state_dir, older_than=3600, now=now)
+    atomic.sweep_temp_files(os.path.join(state_dir, names.FOLDER), older_than=3600, now=now)
     return removed
 
 
-def _remove_belongings(state: str, session_id: str) -> None:
+def _remove_belongings(state_dir: str, session_id: str) -> None:
     """What a long-gone session leaves besides its record: its turn snapshot, its warning
     markers and its inbox."""
     import shutil
 
     try:
-        os.unlink(os.path.join(state, "turns", session_id + ".json"))
+        os.unlink(os.path.join(state_dir, "turns", session_id + ".json"))
     except FileNotFoundError:
         pass
     for folder in ("warned", "mail"):
-        shutil.rmtree(os.path.join(state, folder, session_id), ignore_errors=True)
+        shutil.rmtree(os.path.join(state_dir, folder, session_id), ignore_errors=True)
 
 
 def current_pid() -> int | None:

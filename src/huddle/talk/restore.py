@@ -36,7 +36,7 @@ WHEN = {
 
 
 def digest(
-    state: str,
+    state_dir: str,
     me: Record,
     source: str,
     now: float,
@@ -51,7 +51,7 @@ def digest(
     to repeat (None: none), `origin` is where the session comes from: what a fork is told of its
     parent, or what a resumed session's last end gave back. None for a session
     `alone` that holds no lock or task and received nothing: there is nothing to restore."""
-    from huddle.holdings import task_words
+    from huddle.peers.holdings import task_words
 
     session_id = me["session_id"]
     head = (
@@ -67,7 +67,7 @@ def digest(
     else:
         you += '; no task summary set (`huddle doing "..."` sets one)'
     lines.append(clip(you, LINE_LIMIT))
-    held = sorted(locks.held_by(state, session_id), key=lambda lock: lock.get("at") or 0)
+    held = sorted(locks.held_by(state_dir, session_id), key=lambda lock: lock.get("at") or 0)
     if held:
         lines.append(
             holding(
@@ -75,7 +75,7 @@ def digest(
                 [_lock_words(lock) for lock in held],
             )
         )
-    editing = _leased(state, me, now, lease_ttl)
+    editing = _leased(state_dir, me, now, lease_ttl)
     if editing:
         lines.append(
             holding(
@@ -83,7 +83,7 @@ def digest(
                 [clean(key, 200) for key in editing],
             )
         )
-    claimed = tasks.claimed_by(state).get(session_id, [])
+    claimed = tasks.claimed_by(state_dir).get(session_id, [])
     if claimed:
         lines.append(
             holding(
@@ -97,7 +97,7 @@ def digest(
         lines.append(clip(origin, ORIGIN_LIMIT))
     received = []
     if since is not None:
-        received = _received(state, inboxes or (session_id,), since, OWN_BUDGET - _size(lines))
+        received = _received(state_dir, inboxes or (session_id,), since, OWN_BUDGET - _size(lines))
     if alone and not (held or claimed or origin or received):
         return None
     return "\n".join(lines + received)
@@ -105,7 +105,7 @@ def digest(
 
 def holding(head: str, items: list[str]) -> str:
     """One line of holdings: as many as fit in LINE_LIMIT, then how many more."""
-    from huddle.holdings import listing
+    from huddle.peers.holdings import listing
 
     return clip(head + listing(items, width=LINE_LIMIT - len(head)))
 
@@ -124,7 +124,7 @@ def _lock_words(lock: dict[str, Any]) -> str:
     return clean(str(lock.get("pattern", "?")), 200) + until
 
 
-def _leased(state: str, me: Record, now: float, ttl: float) -> list[str]:
+def _leased(state_dir: str, me: Record, now: float, ttl: float) -> list[str]:
     from huddle.store import leases
 
     files = me.get("files")
@@ -136,17 +136,17 @@ def _leased(state: str, me: Record, now: float, ttl: float) -> list[str]:
         and isinstance(f.get("at"), (int, float))
         and now - f["at"] < ttl
     ]
-    return leases.held(state, recent, me["session_id"])
+    return leases.held(state_dir, recent, me["session_id"])
 
 
-def _received(state: str, inboxes: tuple[str, ...], since: float, room: int) -> list[str]:
+def _received(state_dir: str, inboxes: tuple[str, ...], since: float, room: int) -> list[str]:
     """Lines for the messages and notes shown to the session since `since`, newest kept."""
-    from huddle.inbox import item
+    from huddle.talk.inbox import item
 
     found = []
     for session_id in inboxes:
-        folder = mailbox.box(state, session_id, "cur")
-        for name in mailbox.delivered(state, session_id):
+        folder = mailbox.box(state_dir, session_id, "cur")
+        for name in mailbox.delivered(state_dir, session_id):
             try:
                 shown_at = os.stat(os.path.join(folder, name)).st_mtime
             except OSError:
@@ -163,7 +163,7 @@ def _received(state: str, inboxes: tuple[str, ...], since: float, room: int) -> 
     lines: list[str] = []
     used = len(head) + 80
     for _, name, session_id in reversed(found[-RECEIVED_SHOWN:]):
-        message = mailbox.read_any(state, session_id, name)
+        message = mailbox.read_any(state_dir, session_id, name)
         if message is None:
             continue
         text = str(message.get("text", ""))

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import os
 
-from huddle import config, liveness
 from huddle.display import ago, clean, clock, peer
-from huddle.relpath import encode
-from huddle.store import atomic, heartbeats, leases, locks
+from huddle.edits.relpath import encode
+from huddle.peers import liveness
+from huddle.store import atomic, config, heartbeats, leases, locks
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from huddle.context import Context
-    from huddle.relpath import Target
+    from huddle.edits.relpath import Target
+    from huddle.handlers.context import Context
 
 WARNED = "warned"
 
@@ -34,9 +34,9 @@ class Verdict:
 
 
 def check(context: Context, target: Target) -> Verdict | None:
-    settings = config.load(context.state)
+    settings = config.load(context.state_dir)
     me = context.session_id
-    for lock in locks.matching(context.state, target.key, context.now):
+    for lock in locks.matching(context.state_dir, target.key, context.now):
         holder = lock.get("holder")
         if holder == me:
             continue
@@ -44,7 +44,7 @@ def check(context: Context, target: Target) -> Verdict | None:
         if record is not None or _is_person(lock):
             return Verdict(True, _lock_reason(context, target, lock, record))
     warnings = []
-    for lease in leases.holders(context.state, target.key, context.now, settings["lease_ttl"]):
+    for lease in leases.holders(context.state_dir, target.key, context.now, settings["lease_ttl"]):
         holder = lease.get("session_id")
         if holder == me or not isinstance(holder, str):
             continue
@@ -59,7 +59,7 @@ def _live_record(context: Context, session_id: object) -> dict[str, Any] | None:
     if not isinstance(session_id, str):
         return None
     try:
-        record = heartbeats.read_raw(context.state, session_id)
+        record = heartbeats.read_raw(context.state_dir, session_id)
     except (OSError, ValueError):
         return None
     return record if liveness.is_live(record, context.now) else None
@@ -69,7 +69,7 @@ def _is_person(lock: dict[str, Any]) -> bool:
     return str(lock.get("holder", "")).startswith("user:")
 
 
-def counts(lock: dict[str, Any], state: str, now: float) -> bool:
+def counts(lock: dict[str, Any], state_dir: str, now: float) -> bool:
     """Whether an existing lock still binds others: unexpired, and its holder still here."""
     if not isinstance(lock.get("expires"), (int, float)) or lock["expires"] <= now:
         return False
@@ -77,7 +77,7 @@ def counts(lock: dict[str, Any], state: str, now: float) -> bool:
         return True
     holder = lock.get("holder")
     try:
-        record = heartbeats.read_raw(state, holder) if isinstance(holder, str) else None
+        record = heartbeats.read_raw(state_dir, holder) if isinstance(holder, str) else None
     except (OSError, ValueError):
         return False
     return record is not None and liveness.is_live(record, now)
@@ -135,7 +135,7 @@ def _lease_warning(
 
 def _first_in_a_while(context: Context, key: str, holder: str, settings: dict[str, Any]) -> bool:
     """True (and remembered) unless this warning was shown within `warn_every` seconds."""
-    folder = os.path.join(context.state, WARNED, context.session_id)
+    folder = os.path.join(context.state_dir, WARNED, context.session_id)
     marker = os.path.join(folder, f"{encode(key)}.{holder}")
     try:
         if context.now - os.stat(marker).st_mtime < settings["warn_every"]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import os
 
-from huddle import config, gitguard, liveness, repo
 from huddle.display import peer
-from huddle.store import heartbeats
+from huddle.peers import liveness
+from huddle.repo import gitfiles
+from huddle.shell import gitcommands
+from huddle.store import config, heartbeats
 
 SHOWN = 3  # peers named in one warning; the rest are counted
 
@@ -15,14 +17,14 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from huddle.context import Context
+    from huddle.handlers.context import Context
 
 
 def check(context: Context) -> dict[str, Any] | None:
-    mode = config.load(context.state)["git_guard"]
+    mode = config.load(context.state_dir)["git_guard"]
     if mode == "off":
         return None
-    actions = gitguard.inspect(context.event.command, context.cwd)
+    actions = gitcommands.inspect(context.event.command, context.cwd)
     if not actions:
         return None
     notes = []
@@ -58,18 +60,18 @@ def check(context: Context) -> dict[str, Any] | None:
 
 def _peers_in(context: Context, directory: str) -> list[dict[str, Any]]:
     try:
-        where = repo.locate(directory)
-    except repo.NotARepository:
+        where = gitfiles.locate(directory)
+    except gitfiles.NotARepository:
         return []
     worktree = os.path.realpath(where.worktree)
     resolved: dict[str, str] = {}  # peers share a few worktrees: resolve each path once
     found = []
-    for name in _heartbeat_names(context.state):
+    for name in _heartbeat_names(context.state_dir):
         session_id = name[: -len(heartbeats.SUFFIX)]
         if session_id == context.session_id:
             continue
         try:
-            record = heartbeats.read_raw(context.state, session_id)
+            record = heartbeats.read_raw(context.state_dir, session_id)
         except (OSError, ValueError):
             continue
         theirs = str(record.get("worktree", ""))
@@ -82,11 +84,11 @@ def _peers_in(context: Context, directory: str) -> list[dict[str, Any]]:
     return found
 
 
-def _heartbeat_names(state: str) -> list[str]:
+def _heartbeat_names(state_dir: str) -> list[str]:
     from huddle.store.ids import is_session_id
 
     try:
-        names = os.listdir(state)
+        names = os.listdir(state_dir)
     except OSError:
         return []
     return [n for n in names if n.endswith(heartbeats.SUFFIX) and is_session_id(n[:-5])]

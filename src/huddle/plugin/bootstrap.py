@@ -102,12 +102,13 @@ def start_if_needed() -> bool:
 
 
 _BUILD_SNIPPET = (
-    "import sys; sys.path.insert(0, sys.argv[1]); from huddle.bootstrap import build; build()"
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from huddle.plugin.bootstrap import build; build()"
 )
 
 
 def _building() -> bool:
-    from huddle import procs
+    from huddle.peers import procs
 
     try:
         pid = int(_lock().read_text(encoding="utf-8").split()[0])

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from huddle.display import ago, clean, worktree_label
-from huddle.records import Heartbeat
-from huddle.sessions import Session
+from huddle.peers.sessions import Session
+from huddle.store.records import Heartbeat
 
 BUDGET = 1500
 
@@ -61,12 +61,12 @@ NOTES_SINCE = 24 * 3600.0
 NOTES_BUDGET = 6000  # characters of note lines; BUDGET (the peers) and the words stay under 8000
 
 
-def recent_notes(state: str, me: str, now: float) -> str | None:
+def recent_notes(state_dir: str, me: str, now: float) -> str | None:
     """The newest notes of the last day, for a session that was not there when they were sent."""
-    from huddle.inbox import item
     from huddle.store import history, mailbox
+    from huddle.talk.inbox import item
 
-    newest = history.newest(state, now - NOTES_SINCE, mailbox.NOTE + ".", RECENT_NOTES + 1)
+    newest = history.newest(state_dir, now - NOTES_SINCE, mailbox.NOTE + ".", RECENT_NOTES + 1)
     found = [m for m in reversed(newest) if m.get("from_session") != me][-RECENT_NOTES:]
     if not found:
         return None

@@ -38,19 +38,19 @@ def file_keys(record: Record) -> list[str]:
     ]
 
 
-def release(state: str, record: Record) -> Held:
+def release(state_dir: str, record: Record) -> Held:
     """Give back every lock, lease and claimed task of the session `record` describes."""
     session_id = record["session_id"]
-    files = leases.held(state, file_keys(record), session_id)
-    leases.release(state, files, session_id)
-    patterns = [str(lock["pattern"]) for lock in locks.release_all(state, session_id)]
-    return Held(patterns, files, tasks.release_all(state, session_id))
+    files = leases.held(state_dir, file_keys(record), session_id)
+    leases.release(state_dir, files, session_id)
+    patterns = [str(lock["pattern"]) for lock in locks.release_all(state_dir, session_id)]
+    return Held(patterns, files, tasks.release_all(state_dir, session_id))
 
 
-def give_back(state: str, record: Record) -> Held:
+def give_back(state_dir: str, record: Record) -> Held:
     """release(), noting in the record (which the caller writes) the locks and tasks given
     back: a session resumed later is told. Leases come back by themselves with the next edit."""
-    held = release(state, record)
+    held = release(state_dir, record)
     record["released"] = describe(held) if held.locks or held.tasks else None
     return held
 

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import os
 
-from huddle.events import Event
-from huddle.repo import Location
+from huddle.handlers.events import Event
+from huddle.repo.gitfiles import Location
 
 RAN_FOLDER = "ran"
 
 
 class Context:
-    __slots__ = ("event", "location", "state", "now", "cwd")
+    __slots__ = ("event", "location", "state_dir", "now", "cwd")
 
-    def __init__(self, event: Event, location: Location, state: str, now: float, cwd: str) -> None:
+    def __init__(
+        self, event: Event, location: Location, state_dir: str, now: float, cwd: str
+    ) -> None:
         self.event = event
         self.location = location
-        self.state = state  # the state directory
+        self.state_dir = state_dir  # the state directory
         self.now = now
         self.cwd = cwd
 
@@ -26,7 +28,7 @@ class Context:
 
     def mark_ran(self) -> None:
         """Note when this hook last ran in this repository, for `huddle doctor`."""
-        path = os.path.join(self.state, RAN_FOLDER, self.event.name)
+        path = os.path.join(self.state_dir, RAN_FOLDER, self.event.name)
         try:
             os.utime(path, (self.now, self.now))
         except FileNotFoundError:

@@ -14,10 +14,9 @@ import os
 import time
 from typing import Any
 
-from huddle import config
 from huddle.display import clean
-from huddle.sessions import Session
-from huddle.store import atomic, guard, history, mailbox
+from huddle.peers.sessions import Session
+from huddle.store import atomic, config, guard, history, mailbox
 
 KINDS = ("question", "answer", "request", "fyi", "done")
 STORE_LIMIT = 16000  # characters of a body kept; what the model is shown is capped lower
@@ -54,9 +53,9 @@ def new_id() -> str:
     return os.urandom(4).hex()
 
 
-def _check_rate(state: str, sender: Sender, fingerprint: str, now: float) -> None:
+def _check_rate(state_dir: str, sender: Sender, fingerprint: str, now: float) -> None:
     """Refuse a flood, drop a repeat, and remember this send; under the senders' lock."""
-    folder = os.path.join(state, SENDERS)
+    folder = os.path.join(state_dir, SENDERS)
     os.makedirs(folder, mode=0o700, exist_ok=True)
     path = os.path.join(folder, sender.key + ".json")
     with guard.exclusive(os.path.join(folder, ".lock")):
@@ -75,7 +74,7 @@ def _check_rate(state: str, sender: Sender, fingerprint: str, now: float) -> Non
         for at, seen in recent:
             if seen == fingerprint:
                 raise Repeated(now - at)
-        limit = config.load(state)["send_rate"]
+        limit = config.load(state_dir)["send_rate"]
         if sum(1 for at, _ in recent if now - at < 60) >= limit:
             raise Throttled(limit)
         recent.append([now, fingerprint])
@@ -100,7 +99,7 @@ def _message(sender: Sender, kind: str, text: str, now: float, **more: Any) -> d
 
 
 def send(
-    state: str,
+    state_dir: str,
     sender: Sender,
     to: Session,
     text: str,
@@ -111,7 +110,7 @@ def send(
     now: float | None = None,
 ) -> dict[str, Any]:
     now = time.time() if now is None else now
-    _check_rate(state, sender, _fingerprint("to", to.session_id, kind, text), now)
+    _check_rate(state_dir, sender, _fingerprint("to", to.session_id, kind, text), now)
     message = _message(
         sender,
         kind,
@@ -122,26 +121,26 @@ def send(
         to_sessions=[to.session_id],
         to_name=to.name,
     )
-    _post(state, message, [to.session_id])
+    _post(state_dir, message, [to.session_id])
     if sender.session_id:
-        _remember_contact(state, sender.session_id, to.session_id)
+        _remember_contact(state_dir, sender.session_id, to.session_id)
     return message
 
 
-def _post(state: str, message: dict[str, Any], recipients: list[str]) -> None:
+def _post(state_dir: str, message: dict[str, Any], recipients: list[str]) -> None:
     """Into each recipient's inbox, and once into the history."""
     note = message["kind"] == "note"
     name = mailbox.name_for(message["id"], message["at"], message["urgent"] is True, note=note)
     data = json.dumps(message, ensure_ascii=False).encode("utf-8")
     for recipient in recipients:
-        mailbox.deliver(state, recipient, name, data)
-    history.record(state, name, message)
+        mailbox.deliver(state_dir, recipient, name, data)
+    history.record(state_dir, name, message)
 
 
 CONTACTS_KEPT = 32
 
 
-def _remember_contact(state: str, sender: str, recipient: str) -> None:
+def _remember_contact(state_dir: str, sender: str, recipient: str) -> None:
     """Note in the sender's record whom it wrote to: they hear of it when it leaves."""
     from huddle.store import heartbeats
 
@@ -151,16 +150,16 @@ def _remember_contact(state: str, sender: str, recipient: str) -> None:
         record["contacts"] = ([recipient] + [c for c in known if c != recipient])[:CONTACTS_KEPT]
 
     try:
-        heartbeats.update(state, sender, change)
+        heartbeats.update(state_dir, sender, change)
     except (FileNotFoundError, atomic.Corrupt):
         pass  # a sender with no record here (an id from elsewhere): nobody to tell later
 
 
 def note(
-    state: str, sender: Sender, everyone: list[Session], text: str, now: float | None = None
+    state_dir: str, sender: Sender, everyone: list[Session], text: str, now: float | None = None
 ) -> tuple[dict[str, Any], list[Session]]:
     now = time.time() if now is None else now
-    _check_rate(state, sender, _fingerprint("note", text), now)
+    _check_rate(state_dir, sender, _fingerprint("note", text), now)
     recipients = [s for s in everyone if s.session_id != sender.session_id and s.state != "ended"]
     message = _message(
         sender,
@@ -172,12 +171,12 @@ def note(
         to_sessions=[s.session_id for s in recipients],
         to_name="everyone",
     )
-    _post(state, message, [s.session_id for s in recipients])
+    _post(state_dir, message, [s.session_id for s in recipients])
     return message, recipients
 
 
 def notice(
-    state: str,
+    state_dir: str,
     sender: Sender,
     to_session: str,
     to_name: str,
@@ -199,4 +198,4 @@ def notice(
         to_sessions=[to_session],
         to_name=to_name,
     )
-    _post(state, message, [to_session])
+    _post(state_dir, message, [to_session])

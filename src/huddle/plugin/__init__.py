@@ -1,0 +1,1 @@
+"""The installed plugin around the package: its folder, its data directory's virtual environment."""

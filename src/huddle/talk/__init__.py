@@ -1,0 +1,2 @@
+"""What a session is told: notes and messages, their delivery, the digest of peers, and the
+state restored after compaction."""
