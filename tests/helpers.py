@@ -83,7 +83,8 @@ def make_record(session_id: str | None = None, **changes: Any) -> Any:
     import time
 
     from huddle.peers import procs
-    from huddle.store.records import STATE_IDLE, Heartbeat
+    from huddle.store.records import Heartbeat
+    from huddle.vocab import IDLE as STATE_IDLE
 
     now = time.time()
     fields: dict[str, Any] = dict(
@@ -311,7 +312,7 @@ class Session:
 
 
 def lease_folder(state: Path, key: str) -> Path:
-    from huddle.edits.relpath import encode
+    from huddle.store.layout import encode
 
     return state / "leases" / encode(key)
 

@@ -59,11 +59,12 @@ SENDER = (
     + r"""
 import sys, time
 sys.path.insert(0, sys.argv[1])
-from huddle.talk import messages
 from huddle.peers import sessions
+from huddle.store import posting
+from huddle.talk import messages
 state, recipient, index, count = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 to = next(s for s in sessions.load_all(state, time.time()) if s.session_id == recipient)
-me = messages.Sender(sys.argv[6], f"sender{index}", f"branch{index}")
+me = posting.Sender(sys.argv[6], f"sender{index}", f"branch{index}")
 sys.stdin.read()  # the gate: every sender starts at the same moment
 for n in range(count):
     messages.send(state, me, to, body(index, n))
@@ -261,13 +262,14 @@ KILLED = (
     + r'''
 import builtins, os, signal, sys, time
 sys.path.insert(0, sys.argv[1])
-from huddle.talk import messages
 from huddle.peers import sessions
+from huddle.store import posting
+from huddle.talk import messages
 from huddle.store import atomic
 state, recipient, index, count = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 step, at = sys.argv[7], int(sys.argv[8])
 to = next(s for s in sessions.load_all(state, time.time()) if s.session_id == recipient)
-me = messages.Sender(sys.argv[6], f"killed{index}", "crash")
+me = posting.Sender(sys.argv[6], f"killed{index}", "crash")
 current = -1
 
 

@@ -111,7 +111,7 @@ def told(state: Path, s: Session | str, words: str, part: str = "*") -> list[str
 
 
 def lock_file(state: Path, pattern: str) -> Path:
-    from huddle.edits.relpath import encode
+    from huddle.store.layout import encode
 
     folder = state / "locks" / ("globs" if any(c in pattern for c in "*?[") else "")
     return folder / f"{encode(pattern)}.json"

@@ -44,7 +44,7 @@ def b(plugin: Plugin, state: Path, linked: Path, procs: list[StandIn]) -> Sessio
 
 
 def lock_file(state: Path, pattern: str) -> Path:
-    from huddle.edits.relpath import encode
+    from huddle.store.layout import encode
 
     folder = state / "locks" / ("globs" if any(c in pattern for c in "*?[") else "")
     return folder / f"{encode(pattern)}.json"

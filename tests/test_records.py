@@ -13,15 +13,15 @@ from huddle.handlers import entry
 from huddle.repo import gitfiles
 from huddle.store.records import (
     RECORD_VERSION,
-    STATE_ENDED,
-    STATE_IDLE,
-    STATE_WORKING,
     Heartbeat,
     Invalid,
     TouchedFile,
     load,
     validate,
 )
+from huddle.vocab import ENDED as STATE_ENDED
+from huddle.vocab import IDLE as STATE_IDLE
+from huddle.vocab import WORKING as STATE_WORKING
 from tests.helpers import (
     Plugin,
     StandIn,

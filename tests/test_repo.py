@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from huddle.repo import gitfiles
+from huddle.store import layout
 from tests.helpers import add_worktree, git, make_repo
 
 
@@ -48,7 +49,7 @@ def assert_matches_git(loc: gitfiles.Location, cwd: Path) -> None:
 def enable_marker(loc: gitfiles.Location) -> Path:
     state = Path(loc.state_dir)
     state.mkdir(parents=True, exist_ok=True)
-    (state / gitfiles.MARKER).write_text("{}")
+    (state / layout.MARKER).write_text("{}")
     return state
 
 
@@ -267,9 +268,9 @@ def test_enabled_state_dir_needs_the_marker(tmp_path):
     assert gitfiles.enabled_state_dir(loc) is None
     Path(loc.state_dir).mkdir(parents=True)
     assert gitfiles.enabled_state_dir(loc) is None  # a folder alone is not enabling
-    (Path(loc.state_dir) / gitfiles.MARKER).mkdir()
+    (Path(loc.state_dir) / layout.MARKER).mkdir()
     assert gitfiles.enabled_state_dir(loc) is None  # nor is a marker that is not a file
-    (Path(loc.state_dir) / gitfiles.MARKER).rmdir()
+    (Path(loc.state_dir) / layout.MARKER).rmdir()
     enable_marker(loc)
     assert Path(gitfiles.enabled_state_dir(loc)) == main / ".claude" / "sessions"
     assert (
@@ -281,11 +282,11 @@ def test_state_dir_that_is_a_symlink_is_not_used(tmp_path):
     main = make_repo(tmp_path / "shop")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    (elsewhere / gitfiles.MARKER).write_text("{}")
+    (elsewhere / layout.MARKER).write_text("{}")
     (main / ".claude").mkdir()
     (main / ".claude" / "sessions").symlink_to(elsewhere)
     loc = gitfiles.locate(main)
-    assert (Path(loc.state_dir) / gitfiles.MARKER).is_file()  # it looks enabled through the link
+    assert (Path(loc.state_dir) / layout.MARKER).is_file()  # it looks enabled through the link
     assert gitfiles.enabled_state_dir(loc) is None
 
 
@@ -293,10 +294,10 @@ def test_state_dir_whose_parent_is_a_symlink_is_not_used(tmp_path):
     main = make_repo(tmp_path / "shop")
     elsewhere = tmp_path / "elsewhere"
     (elsewhere / "sessions").mkdir(parents=True)
-    (elsewhere / "sessions" / gitfiles.MARKER).write_text("{}")
+    (elsewhere / "sessions" / layout.MARKER).write_text("{}")
     (main / ".claude").symlink_to(elsewhere)
     loc = gitfiles.locate(main)
-    assert (Path(loc.state_dir) / gitfiles.MARKER).is_file()
+    assert (Path(loc.state_dir) / layout.MARKER).is_file()
     assert gitfiles.enabled_state_dir(loc) is None
 
 

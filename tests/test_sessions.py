@@ -14,8 +14,12 @@ import pytest
 
 from huddle.peers import procs, sessions
 from huddle.repo import gitfiles
-from huddle.store import atomic, heartbeats, names
-from huddle.store.records import STATE_ENDED, STATE_GONE, STATE_IDLE, STATE_WORKING, Heartbeat
+from huddle.store import atomic, heartbeats, layout, names
+from huddle.store.records import Heartbeat
+from huddle.vocab import ENDED as STATE_ENDED
+from huddle.vocab import GONE as STATE_GONE
+from huddle.vocab import IDLE as STATE_IDLE
+from huddle.vocab import WORKING as STATE_WORKING
 from tests.helpers import StandIn, add_worktree, git, make_record, make_repo, new_session_id
 
 OTHER_HOST = "another-machine.invalid"
@@ -404,7 +408,7 @@ def test_sweep_removes_old_ended_and_gone_records_only(shop, dead_pid):
 def test_sweep_removes_old_temp_files(shop):
     _, state = shop
     now = time.time()
-    folder = state / names.FOLDER
+    folder = state / layout.NAMES
     folder.mkdir()
     old_tmp = [state / ".a.json.1.2.tmp", folder / ".main.3.4.tmp"]
     fresh_tmp = state / ".b.json.5.6.tmp"

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from huddle.store import atomic, heartbeats, names
+from huddle.store import atomic, heartbeats, layout, names, tidy
 from huddle.store.records import Heartbeat
 from tests.helpers import ROOT, make_record, new_session_id
 
@@ -90,7 +90,7 @@ def _claim_stale(state: str, session_id: str, stale: str) -> tuple[str, bool]:
 def leftovers(folder: Path) -> list[str]:
     """Hidden files other than the names folder's lock file, which stays by design."""
     return sorted(
-        p.name for p in folder.iterdir() if p.name.startswith(".") and p.name != names.LOCK_FILE
+        p.name for p in folder.iterdir() if p.name.startswith(".") and p.name != layout.GUARD
     )
 
 
@@ -152,10 +152,10 @@ def test_crash_during_write_leaves_old_content_and_a_sweepable_temp(tmp_path, st
 
     now = time.time()
     (tmp_path / "keep.tmp").write_text("not ours: no leading dot")
-    assert atomic.sweep_temp_files(tmp_path, older_than=3600, now=now) == 0  # too fresh
+    assert tidy.remove_temp_files(tmp_path, older_than=3600, now=now) == 0  # too fresh
     assert temp.exists()
     os.utime(temp, (now - 7200, now - 7200))
-    assert atomic.sweep_temp_files(tmp_path, older_than=3600, now=now) == 1
+    assert tidy.remove_temp_files(tmp_path, older_than=3600, now=now) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.tmp", "record.json"]
     assert atomic.read_json_object(path) == {"version": "old"}
 
@@ -175,8 +175,8 @@ def test_failed_write_cleans_up_and_reports_the_first_error(tmp_path, monkeypatc
     assert leftovers(tmp_path) == []
 
 
-def test_sweep_temp_files_of_a_missing_folder(tmp_path):
-    assert atomic.sweep_temp_files(tmp_path / "nope", older_than=0, now=time.time()) == 0
+def test_remove_temp_files_of_a_missing_folder(tmp_path):
+    assert tidy.remove_temp_files(tmp_path / "nope", older_than=0, now=time.time()) == 0
 
 
 @pytest.mark.parametrize(
@@ -259,7 +259,7 @@ def test_claim_and_release(tmp_path):
     assert names.holder(tmp_path, "main") == a
     names.release(tmp_path, "main", a)
     assert names.holder(tmp_path, "main") is None
-    assert not (tmp_path / names.FOLDER / "main").exists()
+    assert not (tmp_path / layout.NAMES / "main").exists()
     names.release(tmp_path, "main", a)  # releasing twice is harmless
     assert names.claim(tmp_path, "main", b, lambda h: False)
     assert names.holder(tmp_path, "main") == b
@@ -277,7 +277,7 @@ def test_stale_holder_is_taken_over(tmp_path):
     assert names.claim(tmp_path, "main", newcomer, is_stale)
     assert asked == [gone]
     assert names.holder(tmp_path, "main") == newcomer
-    assert leftovers(tmp_path / names.FOLDER) == []
+    assert leftovers(tmp_path / layout.NAMES) == []
 
 
 def test_takeover_leaves_a_claim_made_while_it_decided(tmp_path):
@@ -291,20 +291,20 @@ def test_takeover_leaves_a_claim_made_while_it_decided(tmp_path):
 
     assert not names.claim(tmp_path, "main", slow, slow_to_decide)
     assert names.holder(tmp_path, "main") == quick
-    assert leftovers(tmp_path / names.FOLDER) == []
+    assert leftovers(tmp_path / layout.NAMES) == []
 
 
 def test_empty_claim_file_is_taken_over(tmp_path):
-    (tmp_path / names.FOLDER).mkdir()
-    (tmp_path / names.FOLDER / "main").write_text("")
+    (tmp_path / layout.NAMES).mkdir()
+    (tmp_path / layout.NAMES / "main").write_text("")
     me = new_session_id()
     assert names.claim(tmp_path, "main", me, lambda h: False)
     assert names.holder(tmp_path, "main") == me
 
 
 def test_garbage_claim_file_is_taken_over(tmp_path):
-    (tmp_path / names.FOLDER).mkdir()
-    (tmp_path / names.FOLDER / "main").write_text("not a session id")
+    (tmp_path / layout.NAMES).mkdir()
+    (tmp_path / layout.NAMES / "main").write_text("not a session id")
     assert names.holder(tmp_path, "main") is None
     me = new_session_id()
     assert names.claim(tmp_path, "main", me, lambda h: False)
@@ -334,7 +334,7 @@ def test_claim_unique_race_gives_distinct_names(tmp_path):
     assert sorted(got.values()) == sorted(["main"] + [f"main-{n}" for n in range(2, RACERS + 1)])
     for session_id, name in got.items():
         assert names.holder(tmp_path, name) == session_id
-    assert leftovers(tmp_path / names.FOLDER) == []
+    assert leftovers(tmp_path / layout.NAMES) == []
 
 
 def test_stale_claim_race_has_one_winner(tmp_path):
@@ -345,7 +345,7 @@ def test_stale_claim_race_has_one_winner(tmp_path):
     winners = [s for s, won in got if won]
     assert len(winners) == 1
     assert names.holder(tmp_path, "main") == winners[0]
-    assert leftovers(tmp_path / names.FOLDER) == []
+    assert leftovers(tmp_path / layout.NAMES) == []
 
 
 # --- heartbeats ---------------------------------------------------------------------------------
@@ -425,7 +425,7 @@ def test_scan_reports_bad_files_and_skips_foreign_names(tmp_path):
     (tmp_path / f"{good}.json.bak").write_text("garbage")
     (tmp_path / f"{good}-x.json").write_text("garbage")
     (tmp_path / f".{good}.json.abc.tmp").write_text("garbage")
-    (tmp_path / names.FOLDER).mkdir()
+    (tmp_path / layout.NAMES).mkdir()
     found = list(heartbeats.scan(tmp_path))
     records = [f for f in found if isinstance(f, Heartbeat)]
     bad = {f.session_id: f.reason for f in found if isinstance(f, heartbeats.Unreadable)}

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from huddle.edits import worktree_changes as wc
-from tests.helpers import add_worktree, git, make_repo
+from huddle.store import turns
+from tests.helpers import add_worktree, git, make_repo, new_session_id
 
 BASE_NS = 1_600_000_000 * 10**9
 
@@ -194,9 +195,9 @@ def test_odd_names_round_trip(repo: Path, tmp_path: Path, tracked: bool) -> None
     for name in ODD_NAMES:
         st = os.lstat(repo / name)
         assert got[name] == [st.st_mtime_ns, st.st_size]
-    stored = str(tmp_path / "snap.json")
-    wc.save(stored, got)
-    assert wc.load(stored) == got
+    sid = new_session_id()
+    turns.save(str(tmp_path), sid, got)
+    assert turns.load(str(tmp_path), sid) == got
 
 
 @pytest.mark.skipif(sys.platform == "darwin", reason="APFS refuses names that are not UTF-8")
@@ -207,9 +208,9 @@ def test_name_that_is_not_utf8(repo: Path, tmp_path: Path) -> None:
     got = snap(repo)
     assert list(got) == ["caf\\xe9.txt"]
     assert got["caf\\xe9.txt"][1] == 1  # lstat found the real file
-    stored = str(tmp_path / "snap.json")
-    wc.save(stored, got)
-    assert wc.load(stored) == got
+    sid = new_session_id()
+    turns.save(str(tmp_path), sid, got)
+    assert turns.load(str(tmp_path), sid) == got
 
 
 def test_symlink_is_its_own_entry(repo: Path) -> None:
@@ -343,56 +344,6 @@ def test_changed_between_is_sorted_and_complete() -> None:
     after = {"same": [1, 1], "touched": [2, 1], "grew": [1, 2], "b-new": [3, 3], "a-del": [0, -1]}
     assert wc.changed_between(before, after) == ["a-del", "b-new", "gone", "grew", "touched"]
     assert wc.changed_between(after, after) == []
-
-
-def test_save_load_round_trip(tmp_path: Path) -> None:
-    path = str(tmp_path / "snap.json")
-    data = {"a b/c.txt": [BASE_NS, 12], "gone": [0, -1]}
-    wc.save(path, data)
-    assert wc.load(path) == data
-    raw = Path(path).read_text()
-    assert " " not in raw.replace("a b", "")  # compact
-    wc.save(path, {})
-    assert wc.load(path) == {}
-    assert [p.name for p in tmp_path.iterdir()] == ["snap.json"]  # no temp file left
-
-
-@pytest.mark.parametrize(
-    "content",
-    [
-        b"",
-        b"{not json",
-        b"\xff\xfe",
-        b"[1, 2]",
-        b'"text"',
-        b'{"a": [1]}',
-        b'{"a": [1, 2, 3]}',
-        b'{"a": "1,2"}',
-        b'{"a": [1, "2"]}',
-        b'{"a": [1.5, 2]}',
-        b'{"a": [true, 2]}',
-        b'{"a": null}',
-        b'{"a": {"0": 1, "1": 2}}',
-    ],
-)
-def test_load_of_corrupt_or_misshapen_file(tmp_path: Path, content: bytes) -> None:
-    path = tmp_path / "snap.json"
-    path.write_bytes(content)
-    assert wc.load(str(path)) is None
-
-
-def test_load_of_missing_file(tmp_path: Path) -> None:
-    assert wc.load(str(tmp_path / "missing.json")) is None
-    assert wc.load(str(tmp_path / "no-dir" / "missing.json")) is None
-    assert wc.load(str(tmp_path)) is None  # a directory
-
-
-def test_load_of_a_large_snapshot(tmp_path: Path) -> None:
-    path = str(tmp_path / "snap.json")
-    data = {f"{'d/' * 100}file{n}.txt": [BASE_NS + n, n] for n in range(wc.MAX_ENTRIES)}
-    wc.save(path, data)
-    assert os.path.getsize(path) > 1 << 20
-    assert wc.load(path) == data
 
 
 def test_module_import_is_cheap() -> None:

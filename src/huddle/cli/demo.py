@@ -2,7 +2,9 @@
 
 In a scratch directory it makes a repository `shop` with a linked worktree `shop-ui`, enables
 huddle, and plays sessions through the entry points Claude Code uses: each hook is the command
-hooks/hooks.json registers, run with the event JSON on stdin, and the CLI is bin/huddle. A real
+hooks/hooks.json registers, run with the event JSON on stdin, and the CLI is bin/huddle. A huddle
+installed with pip has no plugin folder: there the hooks are `huddle hook EVENT`, the same
+handlers, and the CLI is this interpreter's huddle. A real
 stand-in process per session plays the Claude Code process (CLAUDE_PID), so liveness is judged
 for real. Each step prints what the session's model would be shown.
 """
@@ -22,7 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from huddle.plugin import files
+from huddle.vocab import HOOKED_TOOLS
+
+HOOK_TIMEOUT = 10
 SILENT = "(nothing: huddle stays silent)"
 KEPT = "Kept the scratch directory:"
 TASK = "refactor checkout totals"
@@ -62,7 +67,13 @@ class Demo:
         self.repo = scratch / "shop"
         self.worktree = scratch / "shop-ui"
         self.data = scratch / "plugin-data"
-        self.hooks = json.loads((ROOT / "hooks" / "hooks.json").read_text(encoding="utf-8"))
+        found = files.root()
+        self.root = None if found is None else Path(found)
+        self.hooks = (
+            json.loads((self.root / files.HOOKS_JSON).read_text(encoding="utf-8"))
+            if self.root is not None
+            else None
+        )
         self.sessions: list[Session] = []
         self.steps = 0
         self.denied = False  # whether the last PreToolUse hooks refused the tool call
@@ -71,9 +82,9 @@ class Demo:
 
     def env(self, session: Session | None) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in _DROP and not k.startswith("GIT_")}
-        env.update(
-            CLAUDE_PLUGIN_ROOT=str(ROOT), CLAUDE_PLUGIN_DATA=str(self.data), HUDDLE_NO_BOOTSTRAP="1"
-        )
+        env.update(CLAUDE_PLUGIN_DATA=str(self.data), HUDDLE_NO_BOOTSTRAP="1")
+        if self.root is not None:
+            env["CLAUDE_PLUGIN_ROOT"] = str(self.root)
         if sys.executable:
             # The scratch data directory has no venv: bin/huddle falls back to this interpreter,
             # which has huddle's dependencies when `huddle demo` itself was run with them.
@@ -88,6 +99,10 @@ class Demo:
 
     def commands(self, event_name: str, tool: str) -> Iterator[tuple[list[str], float]]:
         """The commands hooks.json registers for the event (and tool): argv and timeout."""
+        if self.hooks is None or self.root is None:
+            if not tool or tool in HOOKED_TOOLS:
+                yield [sys.executable, "-m", "huddle", "hook", event_name], HOOK_TIMEOUT
+            return
         for group in self.hooks["hooks"].get(event_name, []):
             matcher = group.get("matcher", "")
             if tool and matcher not in ("", "*") and not re.fullmatch(matcher, tool):
@@ -99,7 +114,7 @@ class Demo:
                     argv = [handler["command"], *handler["args"]]
                 else:
                     argv = ["sh", "-c", handler["command"]]
-                argv = [part.replace("${CLAUDE_PLUGIN_ROOT}", str(ROOT)) for part in argv]
+                argv = [part.replace("${CLAUDE_PLUGIN_ROOT}", str(self.root)) for part in argv]
                 yield argv, handler.get("timeout", 60)
 
     def run_hooks(self, session: Session, event_name: str, **fields: Any) -> list[str]:
@@ -166,13 +181,19 @@ class Demo:
         else:
             self.show(session, f"PreToolUse and PostToolUse hooks ({name})", [])
 
+    def huddle(self) -> list[str]:
+        """The `huddle` command: the plugin's bin/huddle, or this interpreter's package."""
+        if self.root is None:
+            return [sys.executable, "-m", "huddle"]
+        return [str(self.root / files.BIN)]
+
     def cli(self, session: Session | None, *args: str) -> None:
         """bin/huddle, from the session's Bash tool, or from a terminal when session is None."""
         command = " ".join(["huddle", *(_quote(a) for a in args)])
 
         def bash() -> dict[str, Any]:
             done = subprocess.run(
-                [str(ROOT / "bin" / "huddle"), *args],
+                [*self.huddle(), *args],
                 cwd=session.cwd if session else self.repo,
                 env=self.env(session),
                 capture_output=True,
@@ -372,7 +393,11 @@ def run(keep: bool) -> int:
     scratch = Path(os.path.realpath(tempfile.mkdtemp(prefix="huddle-demo-")))
     demo = Demo(scratch)
     print("huddle demo: Claude Code sessions in one repository, played through huddle's real")
-    print(f"hooks and CLI in a scratch directory ({scratch}).\n")
+    print(f"hooks and CLI in a scratch directory ({scratch}).")
+    if demo.root is None:
+        print("(This huddle was installed with pip, without the plugin folder: the hooks run as")
+        print("`huddle hook EVENT`, the same handlers hooks/hooks.json runs.)")
+    print()
     try:
         demo.play()
     except subprocess.CalledProcessError as exc:

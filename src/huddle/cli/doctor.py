@@ -17,10 +17,10 @@ from pathlib import Path
 
 from huddle import __version__
 from huddle.display import ago
-from huddle.handlers.context import RAN_FOLDER
-from huddle.handlers.events import EVENTS
-from huddle.plugin import bootstrap
+from huddle.plugin import bootstrap, files
 from huddle.repo import gitfiles
+from huddle.store import ran
+from huddle.vocab import EVENTS
 
 RUNTIME_MODULES = {"pydantic": "pydantic", "filelock": "filelock", "GitPython": "git"}
 OK, WARN, FAIL = "ok", "warn", "fail"
@@ -50,7 +50,9 @@ def run(as_json: bool) -> int:
 
 
 def plugin_checks() -> list[Check]:
-    checks = [Check(OK, "huddle", f"version {__version__} running from {bootstrap.plugin_root()}")]
+    root = files.root()
+    where = root or f"{files.package_dir()} (a package installed with pip, not the plugin)"
+    checks = [Check(OK, "huddle", f"version {__version__} running from {where}")]
     installed = _installed_plugins()
     if installed:
         listing = ", ".join(f"{key} {entry.get('version', '?')}" for key, entry in installed)
@@ -107,6 +109,8 @@ def _importable(module: str) -> bool:
 
 
 def _venv_check() -> Check:
+    if files.root() is None:
+        return Check(OK, "plugin venv", "not used: this huddle was installed with pip")
     venv = bootstrap.venv_dir()
     failed = bootstrap.failure_file()
     if bootstrap.is_current():
@@ -203,10 +207,8 @@ def _hooks_check(state_dir: Path) -> Check:
     now = time.time()
     parts = []
     for event in EVENTS:
-        try:
-            parts.append(f"{event} {ago(now - (state_dir / RAN_FOLDER / event).stat().st_mtime)}")
-        except OSError:
-            parts.append(f"{event} never")
+        last = ran.last(str(state_dir), event)
+        parts.append(f"{event} never" if last is None else f"{event} {ago(now - last)}")
     if all(p.endswith("never") for p in parts):
         return Check(
             WARN,

@@ -13,6 +13,7 @@ from huddle.cli.here import calling_session, location
 from huddle.peers import sessions
 from huddle.repo import gitfiles
 from huddle.store import atomic
+from huddle.store.layout import MARKER
 
 EXCLUDE_LINE = "/.claude/sessions/"
 
@@ -30,7 +31,7 @@ def enable() -> int:
         raise UserError(
             f"{state_dir} leads somewhere else through a symlink; huddle will not use it"
         )
-    marker = state_dir / gitfiles.MARKER
+    marker = state_dir / MARKER
     already = marker.is_file()
     if not already:
         atomic.write_json(marker, {"enabled_at": time.time(), "format": 1})

@@ -2,37 +2,17 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 import time
 from typing import Any
 
 from huddle.cli.errors import UserError
-from huddle.cli.here import Here, here
+from huddle.cli.here import Here, here, holder_of
 from huddle.display import ago, clean, clock
 from huddle.edits import relpath
 from huddle.edits.conflicts import counts, holder_words
-from huddle.store import atomic, config, heartbeats, locks
-
-
-def person() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no user name is not worth failing over
-        return "someone"
-
-
-def holder_of(h: Here) -> tuple[str, str]:
-    """The lock holder id and display name of whoever runs this command."""
-    if h.session_id is not None:
-        try:
-            name = str(heartbeats.read_raw(h.state_dir, h.session_id).get("name", "?"))
-        except (OSError, atomic.Corrupt):
-            name = h.session_id[:8]
-        return h.session_id, name
-    who = person()
-    return f"user:{who}", who
+from huddle.store import config, heartbeats, locks
 
 
 def pattern_of(h: Here, given: str) -> str:
@@ -77,7 +57,7 @@ def lock(given: str, ttl: str | None, reason: str) -> int:
     }
     try:
         locks.acquire(h.state_dir, record, lambda existing: counts(existing, h.state_dir, now))
-    except locks.Held as held:
+    except locks.AlreadyLocked as held:
         raise UserError(_held_message(h, held.lock)) from None
     print(
         f'locked {pattern} for "{name}" until {clock(record["expires"])}'
@@ -131,7 +111,7 @@ def unlock(given: str | None, force: bool, everything: bool) -> int:
 
 
 def _tell_holder(h: Here, lock: dict[str, Any], breaker: str) -> None:
-    from huddle.talk import messages
+    from huddle.store import posting
 
     record = _holder_record(h, lock)
     if record is None:
@@ -140,8 +120,8 @@ def _tell_holder(h: Here, lock: dict[str, Any], breaker: str) -> None:
         f"Your lock on {lock['pattern']} was broken by {breaker} with `huddle unlock --force`"
         f" at {clock(time.time())}. Others may now edit it."
     )
-    sender = messages.Sender(h.session_id, breaker, "")
-    messages.notice(h.state_dir, sender, str(lock["holder"]), str(record.get("name", "?")), text)
+    sender = posting.Sender(h.session_id, breaker, "")
+    posting.notice(h.state_dir, sender, str(lock["holder"]), str(record.get("name", "?")), text)
 
 
 def list_locks(as_json: bool) -> int:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from huddle import __version__, log
 from huddle.cli.errors import UserError
+from huddle.vocab import MESSAGE_KINDS
 
 UNEXPECTED = 3
 MISSING_DEPENDENCY = 4
@@ -63,9 +64,7 @@ def parser() -> argparse.ArgumentParser:
     sd = verbs.add_parser("send", help="send a message to one session")
     sd.add_argument("to", nargs="?", help="a session name, id prefix, branch or worktree name")
     sd.add_argument("text", nargs="*")
-    sd.add_argument(
-        "--kind", choices=("question", "answer", "request", "fyi", "done"), default="fyi"
-    )
+    sd.add_argument("--kind", choices=MESSAGE_KINDS, default="fyi")
     sd.add_argument(
         "--urgent",
         action="store_true",

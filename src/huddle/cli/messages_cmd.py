@@ -3,56 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from typing import Any
 
 from huddle.cli.errors import UserError
-from huddle.cli.here import Here, here
-from huddle.cli.locks_cmd import person
-from huddle.cli.sessions_cmd import iso
+from huddle.cli.here import all_sessions, here, iso, resolve, sender_of
 from huddle.display import ago, clean
-from huddle.peers import sessions
-from huddle.peers.sessions import Session
-from huddle.store import config, history, mailbox
+from huddle.store import config, history, mailbox, senders
 from huddle.talk import messages
-
-
-def _everyone(h: Here) -> list[Session]:
-    return sessions.load_all(h.state_dir, time.time())
-
-
-def sender_of(h: Here, everyone: list[Session]) -> messages.Sender:
-    me = next((s for s in everyone if s.session_id == h.session_id), None)
-    if me is not None:
-        return messages.Sender(me.session_id, me.name, me.record.branch)
-    return messages.Sender(h.session_id, person(), "")
-
-
-def resolve(everyone: list[Session], to: str, me: str | None) -> Session:
-    """TO as a name, an id prefix (4+ characters), a branch or a worktree folder name."""
-    others = [s for s in everyone if s.session_id != me]
-    tiers = (
-        [s for s in others if s.name == to],
-        [s for s in others if len(to) >= 4 and s.session_id.startswith(to)],
-        [s for s in others if s.record.branch == to and s.state != "ended"],
-        [s for s in others if os.path.basename(s.record.worktree) == to and s.state != "ended"],
-    )
-    for tier, found in enumerate(tiers):
-        if len(found) > 1 and tier != 1:
-            # A name, branch or worktree a live session has now, once held by a gone one.
-            current = [s for s in found if s.live]
-            found = current if len(current) == 1 else found
-        if len(found) == 1:
-            return found[0]
-        if len(found) > 1:
-            names = ", ".join(
-                f"{s.name} ({s.record.branch}, {s.state}, id {s.session_id[:8]})" for s in found
-            )
-            raise UserError(f"{to!r} could be any of: {names}; use a name or an id prefix")
-    live = ", ".join(f"{s.name} ({s.record.branch})" for s in others if s.live) or "none"
-    raise UserError(f"no session is called {to!r}; live sessions: {live}")
 
 
 def _text(words: list[str], from_stdin: bool) -> str:
@@ -75,7 +34,7 @@ def send(
         text = text.strip()
     if not to or not text:
         raise UserError('say to whom and what: huddle send NAME "text"')
-    everyone = _everyone(h)
+    everyone = all_sessions(h)
     recipient = resolve(everyone, to, h.session_id)
     try:
         message = messages.send(
@@ -87,12 +46,12 @@ def send(
             urgent=urgent,
             reply_to=reply_to,
         )
-    except messages.Throttled as exc:
+    except senders.Throttled as exc:
         raise UserError(
             f"not sent: more than {exc.args[0]} items a minute from you "
             "(the send_rate setting); wait a little"
         ) from None
-    except messages.Repeated as exc:
+    except senders.Repeated as exc:
         print(
             f'not sent again: you sent exactly this to "{recipient.name}" {ago(exc.ago)}',
             file=sys.stderr,
@@ -115,15 +74,15 @@ def note(words: list[str], from_stdin: bool) -> int:
     text = _text(words, from_stdin)
     if not text:
         raise UserError('say what: huddle note "renamed getLabel to t()"')
-    everyone = _everyone(h)
+    everyone = all_sessions(h)
     try:
         _, recipients = messages.note(h.state_dir, sender_of(h, everyone), everyone, text)
-    except messages.Throttled as exc:
+    except senders.Throttled as exc:
         raise UserError(
             f"not sent: more than {exc.args[0]} items a minute from you "
             "(the send_rate setting); wait a little"
         ) from None
-    except messages.Repeated as exc:
+    except senders.Repeated as exc:
         print(f"not sent again: you sent exactly this note {ago(exc.ago)}", file=sys.stderr)
         return 0
     live = [s.name for s in recipients if s.live]
@@ -186,7 +145,7 @@ def _line(row: dict[str, Any]) -> str:
 
 def sent(as_json: bool) -> int:
     h = here()
-    me = sender_of(h, _everyone(h))
+    me = sender_of(h, all_sessions(h))
     rows = []
     for name, message in history.items(h.state_dir):
         if message.get("from_session") != h.session_id or (

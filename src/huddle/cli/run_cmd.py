@@ -19,10 +19,9 @@ from collections.abc import Sequence
 from types import FrameType
 
 from huddle.cli.errors import UserError
-from huddle.cli.here import here
-from huddle.cli.messages_cmd import resolve, sender_of
+from huddle.cli.here import here, resolve, sender_of
 from huddle.peers import sessions
-from huddle.talk import messages
+from huddle.store import posting
 
 TAIL_LINES = 20
 TAIL_CHARS = 1500  # the message body is shown up to inbox.BODY_LIMIT (2,000) characters
@@ -58,7 +57,7 @@ def run(argv: Sequence[str], notify: str | None) -> int:
     text = report(command, status, took, tail)
     sender = sender_of(h, everyone)
     for session_id, name in targets.items():
-        messages.notice(h.state_dir, sender, session_id, name, text, kind="done", urgent=True)
+        posting.notice(h.state_dir, sender, session_id, name, text, kind="done", urgent=True)
     return exit_code(status)
 
 

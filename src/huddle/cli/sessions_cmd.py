@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
 from typing import Any
 
-from huddle.cli.here import here
+from huddle.cli.here import here, iso
 from huddle.display import ago, clean, worktree_label
 from huddle.peers import sessions
 from huddle.peers.sessions import Session
@@ -15,12 +14,6 @@ from huddle.store import config, locks, records, tasks
 
 RECENT_FILES = 3
 RECENTLY_LEFT = 3600.0
-
-
-def iso(stamp: float | None) -> str | None:
-    if stamp is None:
-        return None
-    return datetime.fromtimestamp(stamp, timezone.utc).isoformat(timespec="seconds")
 
 
 def as_json(

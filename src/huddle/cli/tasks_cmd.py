@@ -9,13 +9,12 @@ from collections.abc import Callable
 from typing import Any
 
 from huddle.cli.errors import UserError
-from huddle.cli.here import Here, here
-from huddle.cli.locks_cmd import holder_of
-from huddle.cli.sessions_cmd import iso
+from huddle.cli.here import Here, here, holder_of, iso, sender_of
 from huddle.display import ago, clean
 from huddle.peers import liveness, sessions
-from huddle.store import heartbeats, tasks
+from huddle.store import senders, tasks
 from huddle.talk import messages
+from huddle.vocab import CLAIMED, DONE
 
 TITLE_LIMIT = 200
 DETAIL_LIMIT = 4000
@@ -23,11 +22,7 @@ DETAIL_LIMIT = 4000
 
 def live(state_dir: str, session_id: str, now: float) -> bool:
     """Whether a claimer still holds its task: its session's heartbeat says it is live."""
-    try:
-        record = heartbeats.read_raw(state_dir, session_id)
-    except (OSError, ValueError):
-        return False
-    return liveness.is_live(record, now)
+    return liveness.live_record(state_dir, session_id, now) is not None
 
 
 def _counts(h: Here, now: float) -> Callable[[str], bool]:
@@ -52,7 +47,7 @@ def list_tasks(as_json: bool, show_all: bool) -> int:
     h = here()
     now = time.time()
     tasks.reopen_orphans(h.state_dir, _counts(h, now))
-    shown = [t for t in tasks.every(h.state_dir) if show_all or t["state"] != tasks.DONE]
+    shown = [t for t in tasks.every(h.state_dir) if show_all or t["state"] != DONE]
     if as_json:
         print(json.dumps([_row(t, h) for t in shown], indent=2, ensure_ascii=False))
         return 0
@@ -76,11 +71,11 @@ def _row(task: dict[str, Any], h: Here) -> dict[str, Any]:
 def _line(task: dict[str, Any], h: Here, now: float) -> str:
     mark = "* " if h.session_id is not None and task.get("claimed_by") == h.session_id else "  "
     state = task["state"]
-    if state == tasks.CLAIMED:
+    if state == CLAIMED:
         since = task.get("claimed_at")
         when = f" {ago(now - since)}" if isinstance(since, (int, float)) else ""
         state = f'claimed by "{clean(str(task.get("claimed_by_name")), 40)}"{when}'
-    elif state == tasks.DONE and task.get("note"):
+    elif state == DONE and task.get("note"):
         state = f"done: {clean(str(task['note']), 80)}"
     detail = f"\n      {clean(str(task['detail']), 200)}" if task.get("detail") else ""
     return f'{mark}{task["id"]}  {state}  "{clean(task["title"], 80)}"{detail}'
@@ -136,15 +131,13 @@ def done(given: str, note: str, force: bool) -> int:
 
 def _tell(h: Here, task: dict[str, Any]) -> str:
     """Tell every other session, at its next prompt; what to print about it."""
-    from huddle.cli.messages_cmd import sender_of
-
     text = f'task {task["id"]} "{task["title"]}" is done'
     if task.get("note"):
         text += f": {task['note']}"
     everyone = sessions.load_all(h.state_dir, time.time())
     try:
         _, recipients = messages.note(h.state_dir, sender_of(h, everyone), everyone, text)
-    except (messages.Throttled, messages.Repeated):
+    except (senders.Throttled, senders.Repeated):
         print("huddle: the note to the other sessions was not sent (too many)", file=sys.stderr)
         return "the other sessions were not told"
     return f"told {len(recipients)} other session(s)"

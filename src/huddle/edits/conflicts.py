@@ -1,9 +1,9 @@
 """Before an edit: does another live session hold the file?
 
-An explicit lock held by another live session denies the edit. A soft lease (the file was
-edited recently by another live session) lets it go ahead with a warning that names the peer
-and the risk. The same warning about the same file and peer is shown at most once per
-`warn_every` seconds.
+An explicit lock held by another live session (or by a person) denies the edit. A soft lease
+(the file was edited recently by another live session) lets it go ahead with a warning that
+names the peer and the risk. The same warning about the same file and peer is shown at most
+once per `warn_every` seconds.
 """
 
 from __future__ import annotations
@@ -11,62 +11,47 @@ from __future__ import annotations
 import os
 
 from huddle.display import ago, clean, clock, peer
-from huddle.edits.relpath import encode
+from huddle.edits.verdict import Verdict
 from huddle.peers import liveness
-from huddle.store import atomic, config, heartbeats, leases, locks
+from huddle.store import config, leases, locks, warned
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
     from huddle.edits.relpath import Target
-    from huddle.handlers.context import Context
 
-WARNED = "warned"
-
-
-class Verdict:
-    __slots__ = ("deny", "text")
-
-    def __init__(self, deny: bool, text: str) -> None:
-        self.deny = deny
-        self.text = text
+PERSON = "user:"  # how a lock held by a person at a terminal names its holder
 
 
-def check(context: Context, target: Target) -> Verdict | None:
-    settings = config.load(context.state_dir)
-    me = context.session_id
-    for lock in locks.matching(context.state_dir, target.key, context.now):
+def check(
+    state_dir: str, session_id: str, target: Target, main_worktree: str, now: float
+) -> Verdict | None:
+    """What session `session_id` is told before it edits `target`; None: nothing."""
+    settings = config.load(state_dir)
+    for lock in locks.matching(state_dir, target.key, now):
         holder = lock.get("holder")
-        if holder == me:
+        if holder == session_id:
             continue
-        record = _live_record(context, holder)
+        record = liveness.live_record(state_dir, holder, now)
         if record is not None or _is_person(lock):
-            return Verdict(True, _lock_reason(context, target, lock, record))
+            return Verdict(True, _lock_reason(target, lock, record, main_worktree))
     warnings = []
-    for lease in leases.holders(context.state_dir, target.key, context.now, settings["lease_ttl"]):
+    for lease in leases.holders(state_dir, target.key, now, settings["lease_ttl"]):
         holder = lease.get("session_id")
-        if holder == me or not isinstance(holder, str):
+        if holder == session_id:
             continue
-        record = _live_record(context, holder)
-        if record is None or not _first_in_a_while(context, target.key, holder, settings):
+        record = liveness.live_record(state_dir, holder, now)
+        if record is None or not warned.first_in_a_while(
+            state_dir, session_id, target.key, str(holder), now, settings["warn_every"]
+        ):
             continue
-        warnings.append(_lease_warning(context, target, lease, record))
+        warnings.append(_lease_warning(target, lease, record, main_worktree, now))
     return Verdict(False, "\n".join(warnings)) if warnings else None
 
 
-def _live_record(context: Context, session_id: object) -> dict[str, Any] | None:
-    if not isinstance(session_id, str):
-        return None
-    try:
-        record = heartbeats.read_raw(context.state_dir, session_id)
-    except (OSError, ValueError):
-        return None
-    return record if liveness.is_live(record, context.now) else None
-
-
 def _is_person(lock: dict[str, Any]) -> bool:
-    return str(lock.get("holder", "")).startswith("user:")
+    return str(lock.get("holder", "")).startswith(PERSON)
 
 
 def counts(lock: dict[str, Any], state_dir: str, now: float) -> bool:
@@ -75,25 +60,19 @@ def counts(lock: dict[str, Any], state_dir: str, now: float) -> bool:
         return False
     if _is_person(lock):
         return True
-    holder = lock.get("holder")
-    try:
-        record = heartbeats.read_raw(state_dir, holder) if isinstance(holder, str) else None
-    except (OSError, ValueError):
-        return False
-    return record is not None and liveness.is_live(record, now)
+    return liveness.live_record(state_dir, lock.get("holder"), now) is not None
 
 
 def holder_words(lock: dict[str, Any], record: dict[str, Any] | None, main: str) -> str:
     if record is not None:
         return f"session {peer(record, main)}"
-    person = clean(str(lock.get("holder", "user:?"))[5:], 40)
+    person = clean(str(lock.get("holder", PERSON + "?"))[len(PERSON) :], 40)
     return f"{person}, a person at a terminal"
 
 
 def _lock_reason(
-    context: Context, target: Target, lock: dict[str, Any], record: dict[str, Any] | None
+    target: Target, lock: dict[str, Any], record: dict[str, Any] | None, main: str
 ) -> str:
-    main = context.location.main_worktree
     pattern = clean(str(lock["pattern"]), 200)
     what = target.key if pattern == target.key else f"{target.key} (lock on {pattern})"
     reason = lock.get("reason")
@@ -112,9 +91,8 @@ def _lock_reason(
 
 
 def _lease_warning(
-    context: Context, target: Target, lease: dict[str, Any], record: dict[str, Any]
+    target: Target, lease: dict[str, Any], record: dict[str, Any], main: str, now: float
 ) -> str:
-    main = context.location.main_worktree
     name = clean(str(record.get("name", "?")), 40)
     same = os.path.realpath(str(lease.get("worktree", ""))) == os.path.realpath(target.worktree)
     if same:
@@ -128,21 +106,6 @@ def _lease_warning(
         )
     return (
         f"huddle: {target.key} is also being edited by session {peer(record, main)}, which "
-        f"touched it {ago(context.now - lease['at'])}. {risk} Your edit went ahead. To "
+        f"touched it {ago(now - lease['at'])}. {risk} Your edit went ahead. To "
         f'coordinate: `huddle send {name} "..."`.'
     )
-
-
-def _first_in_a_while(context: Context, key: str, holder: str, settings: dict[str, Any]) -> bool:
-    """True (and remembered) unless this warning was shown within `warn_every` seconds."""
-    folder = os.path.join(context.state_dir, WARNED, context.session_id)
-    marker = os.path.join(folder, f"{encode(key)}.{holder}")
-    try:
-        if context.now - os.stat(marker).st_mtime < settings["warn_every"]:
-            return False
-        os.utime(marker, (context.now, context.now))
-    except FileNotFoundError:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-        atomic.write_bytes(marker, b"", durable=False)
-        os.utime(marker, (context.now, context.now))
-    return True

@@ -1,4 +1,4 @@
-"""PreToolUse on Bash: a git command that moves HEAD or rewrites the index or the worktree,
+"""Before a Bash command: a git command that moves HEAD or rewrites the index or the worktree,
 while another live session works in that same worktree, is flagged (or denied, by setting)."""
 
 from __future__ import annotations
@@ -6,10 +6,11 @@ from __future__ import annotations
 import os
 
 from huddle.display import peer
+from huddle.edits.verdict import Verdict
 from huddle.peers import liveness
 from huddle.repo import gitfiles
 from huddle.shell import gitcommands
-from huddle.store import config, heartbeats
+from huddle.store import config
 
 SHOWN = 3  # peers named in one warning; the rest are counted
 
@@ -17,23 +18,23 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from huddle.handlers.context import Context
 
-
-def check(context: Context) -> dict[str, Any] | None:
-    mode = config.load(context.state_dir)["git_guard"]
+def check(
+    state_dir: str, session_id: str, command: str, cwd: str, main_worktree: str, now: float
+) -> Verdict | None:
+    """What session `session_id` is told before it runs `command` in `cwd`; None: nothing."""
+    mode = config.load(state_dir)["git_guard"]
     if mode == "off":
         return None
-    actions = gitcommands.inspect(context.event.command, context.cwd)
+    actions = gitcommands.inspect(command, cwd)
     if not actions:
         return None
     notes = []
     for action in actions:
-        peers = _peers_in(context, action.directory)
+        peers = _peers_in(state_dir, session_id, action.directory, now)
         if not peers:
             continue
-        main = context.location.main_worktree
-        named = "; ".join(f"session {peer(record, main)}" for record in peers[:SHOWN])
+        named = "; ".join(f"session {peer(record, main_worktree)}" for record in peers[:SHOWN])
         if len(peers) > SHOWN:
             named += f"; and {len(peers) - SHOWN} more (`huddle sessions`)"
         who = (
@@ -46,49 +47,30 @@ def check(context: Context) -> dict[str, Any] | None:
         )
     if not notes:
         return None
-    from huddle.handlers.pre_tool_use import decision
-
     if mode == "deny":
         text = "\n".join(notes) + (
             " The command was not run (this repository's git_guard setting is deny). Agree with"
             ' the other session first (`huddle send NAME "..."`).'
         )
-        return decision(True, text)
-    text = "\n".join(notes) + " Check with the other session before doing this again."
-    return decision(False, text)
+        return Verdict(True, text)
+    return Verdict(
+        False, "\n".join(notes) + " Check with the other session before doing this again."
+    )
 
 
-def _peers_in(context: Context, directory: str) -> list[dict[str, Any]]:
+def _peers_in(state_dir: str, session_id: str, directory: str, now: float) -> list[dict[str, Any]]:
+    """The live sessions other than `session_id` whose worktree holds `directory`."""
     try:
         where = gitfiles.locate(directory)
     except gitfiles.NotARepository:
         return []
     worktree = os.path.realpath(where.worktree)
     resolved: dict[str, str] = {}  # peers share a few worktrees: resolve each path once
-    found = []
-    for name in _heartbeat_names(context.state_dir):
-        session_id = name[: -len(heartbeats.SUFFIX)]
-        if session_id == context.session_id:
-            continue
-        try:
-            record = heartbeats.read_raw(context.state_dir, session_id)
-        except (OSError, ValueError):
-            continue
+
+    def there(record: dict[str, Any]) -> bool:
         theirs = str(record.get("worktree", ""))
         if theirs not in resolved:
             resolved[theirs] = os.path.realpath(theirs)
-        if resolved[theirs] != worktree:
-            continue
-        if liveness.is_live(record, context.now):
-            found.append(record)
-    return found
+        return resolved[theirs] == worktree
 
-
-def _heartbeat_names(state_dir: str) -> list[str]:
-    from huddle.store.ids import is_session_id
-
-    try:
-        names = os.listdir(state_dir)
-    except OSError:
-        return []
-    return [n for n in names if n.endswith(heartbeats.SUFFIX) and is_session_id(n[:-5])]
+    return liveness.live_records(state_dir, now, besides=session_id, where=there)

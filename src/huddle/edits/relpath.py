@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 from huddle.repo import gitfiles
+from huddle.store.layout import STATE_PREFIX
 
 
 class Target:
@@ -38,7 +39,7 @@ def resolve(location: gitfiles.Location, file_path: str) -> Target | None:
     if not real.startswith(root + os.sep):
         return None
     key = real[len(root) + 1 :].replace(os.sep, "/")
-    if key == ".git" or key.startswith(".git/") or key.startswith(".claude/sessions/"):
+    if key == ".git" or key.startswith(".git/") or key.startswith(STATE_PREFIX):
         return None
     if folds_case(root):
         key = key.lower()
@@ -54,15 +55,3 @@ def folds_case(root: str) -> bool:
         return os.path.samefile(root, swapped)
     except OSError:
         return False
-
-
-def encode(key: str) -> str:
-    """A file name standing for `key`: readable, reversible, never hidden nor a path."""
-    name = key.replace("%", "%25").replace("/", "%2F")
-    if name.startswith("."):
-        name = "%2E" + name[1:]
-    if len(name.encode("utf-8")) > 200:
-        import hashlib  # only for very long paths
-
-        name = "~" + hashlib.sha256(key.encode("utf-8")).hexdigest()
-    return name

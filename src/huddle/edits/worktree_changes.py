@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import os
 
-from huddle.store import atomic
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import subprocess
@@ -36,8 +34,6 @@ _REPO_ENV = (
     "GIT_NAMESPACE",
     "GIT_PREFIX",
 )
-
-_READ_LIMIT = 16 << 20  # a full snapshot of long paths is well over atomic's default 1 MiB
 
 
 def snapshot(
@@ -151,28 +147,3 @@ def changed_between(
     changed = {path for path, entry in after.items() if before.get(path) != entry}
     changed.update(path for path in before if path not in after)
     return sorted(changed)
-
-
-def save(path: str, snap: dict[str, list[int]]) -> None:
-    """Store a snapshot as compact JSON; readers see the old one or the new one, never a part.
-
-    Not fsynced: losing the last snapshot in a crash costs one turn's attribution, nothing more.
-    """
-    atomic.write_json(path, snap, durable=False)
-
-
-def load(path: str) -> dict[str, list[int]] | None:
-    """A snapshot stored by `save`, or None when there is none or it is unreadable or misshapen."""
-    try:
-        value = atomic.read_json_object(path, limit=_READ_LIMIT)
-    except (OSError, atomic.Corrupt):
-        return None
-    for entry in value.values():
-        if (
-            type(entry) is not list
-            or len(entry) != 2
-            or type(entry[0]) is not int
-            or type(entry[1]) is not int
-        ):
-            return None
-    return value

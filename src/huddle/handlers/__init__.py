@@ -1,34 +1,6 @@
-"""One module per Claude Code hook event; each exposes `handle(context) -> output or None`.
-
-Only the module of the running event is imported, and the hot-path handlers import nothing
-heavy: hooks pay for nothing they do not use.
+"""One module per Claude Code hook event, each with `handle(context) -> output or None`, and the
+one way in: `entry.main(event_name)`, which hooks/run starts. The event is parsed once (events),
+the handler gets it with where it happened (context), and prints at most one JSON object
+(output). Only the module of the running event is imported, and the hot-path handlers import
+nothing heavy: hooks pay for nothing they do not use.
 """
-
-from __future__ import annotations
-
-import sys
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from collections.abc import Callable
-    from typing import Any
-
-    from huddle.handlers.context import Context
-
-    Handler = Callable[[Context], "dict[str, Any] | None"]
-
-_MODULES = {
-    "SessionStart": "session_start",
-    "UserPromptSubmit": "user_prompt_submit",
-    "PreToolUse": "pre_tool_use",
-    "PostToolUse": "post_tool_use",
-    "Stop": "stop",
-    "SessionEnd": "session_end",
-}
-
-
-def handler_for(event_name: str) -> Handler:
-    name = f"huddle.handlers.{_MODULES[event_name]}"
-    __import__(name)
-    handler: Handler = sys.modules[name].handle
-    return handler

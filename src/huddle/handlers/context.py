@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
-
 from huddle.handlers.events import Event
 from huddle.repo.gitfiles import Location
-
-RAN_FOLDER = "ran"
 
 
 class Context:
@@ -28,9 +24,6 @@ class Context:
 
     def mark_ran(self) -> None:
         """Note when this hook last ran in this repository, for `huddle doctor`."""
-        path = os.path.join(self.state_dir, RAN_FOLDER, self.event.name)
-        try:
-            os.utime(path, (self.now, self.now))
-        except FileNotFoundError:
-            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        from huddle.store import ran
+
+        ran.mark(self.state_dir, self.event.name, self.now)

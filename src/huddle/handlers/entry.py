@@ -16,7 +16,12 @@ from huddle.handlers.events import MAX_INPUT, BadEvent, parse
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
+
+    from huddle.handlers.context import Context
+
+    Handler = Callable[[Context], "dict[str, Any] | None"]
 
 
 def main(event_name: str) -> None:
@@ -41,9 +46,9 @@ def _read_stdin() -> bytes:
 
 
 def run(event_name: str, raw: bytes) -> dict[str, Any] | None:
-    from huddle.handlers import handler_for
     from huddle.handlers.context import Context
     from huddle.repo import gitfiles
+    from huddle.store.layout import MARKER
 
     event = parse(event_name, raw)
     cwd = event.cwd
@@ -56,7 +61,7 @@ def run(event_name: str, raw: bytes) -> dict[str, Any] | None:
         return None
     state_dir = gitfiles.enabled_state_dir(location)
     if state_dir is None:
-        marker = os.path.join(location.state_dir, gitfiles.MARKER)
+        marker = os.path.join(location.state_dir, MARKER)
         if not gitfiles.is_own_path(location) and os.path.isfile(marker):
             # Someone means huddle to run here, but its state would land outside the repository.
             log.write(
@@ -71,3 +76,21 @@ def run(event_name: str, raw: bytes) -> dict[str, Any] | None:
     except OSError as exc:  # bookkeeping for doctor must not cost the handler's answer
         log.write(f"{event_name}: could not mark the hook as run: {exc}")
     return output
+
+
+_MODULES = {
+    "SessionStart": "session_start",
+    "UserPromptSubmit": "user_prompt_submit",
+    "PreToolUse": "pre_tool_use",
+    "PostToolUse": "post_tool_use",
+    "Stop": "stop",
+    "SessionEnd": "session_end",
+}
+
+
+def handler_for(event_name: str) -> Handler:
+    """The event's handler: only its module is imported, so hooks pay for nothing else."""
+    name = f"huddle.handlers.{_MODULES[event_name]}"
+    __import__(name)
+    handler: Handler = sys.modules[name].handle
+    return handler

@@ -9,9 +9,8 @@ from __future__ import annotations
 import json
 
 from huddle.store.ids import is_session_id
+from huddle.vocab import EVENTS
 
-EVENTS = ("SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "Stop", "SessionEnd")
-EDIT_TOOLS = ("Edit", "Write", "MultiEdit", "NotebookEdit")
 MAX_INPUT = 32 << 20
 
 

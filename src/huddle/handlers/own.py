@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from huddle.repo import gitfiles
 from huddle.store import atomic, heartbeats
+from huddle.vocab import COMPACT
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ def register(context: Context) -> Any:
         sessions.current_pid(),
         context.now,
         # Compaction can happen inside a turn (auto-compact): the session is still working.
-        keep_state=context.event.source == "compact",
+        keep_state=context.event.source == COMPACT,
     )
 
 

@@ -3,20 +3,16 @@ after Bash, the branch is followed in case the command checked out another one."
 
 from __future__ import annotations
 
-import os
-
 from huddle.handlers import own
 from huddle.repo import gitfiles
 from huddle.store import mailbox
+from huddle.vocab import BASH, EDIT_TOOLS, WORKING
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
     from huddle.handlers.context import Context
-
-EDIT_TOOLS = ("Edit", "Write", "MultiEdit", "NotebookEdit")
-
 
 URGENT_EVERY = 30.0  # seconds: urgent messages interrupt a busy session at most this often
 
@@ -27,11 +23,11 @@ def handle(context: Context) -> dict[str, Any] | None:
         _after_edit(context)
     else:
         own.touch(context)
-        if tool == "Bash":
+        if tool == BASH:
             # A Bash command may have checked out another branch; reading HEAD is cheap.
             record = own.load(context)
             if record.get("branch") != gitfiles.branch(context.location):
-                own.set_state(context, str(record.get("state", "working")))
+                own.set_state(context, str(record.get("state", WORKING)))
     return _urgent(context)
 
 
@@ -40,21 +36,17 @@ def _urgent(context: Context) -> dict[str, Any] | None:
     names = mailbox.waiting(context.state_dir, context.session_id)
     if not any(mailbox.is_urgent(n) for n in names):
         return None
-    marker = os.path.join(context.state_dir, mailbox.FOLDER, context.session_id, "urgent-shown")
-    try:
-        if context.now - os.stat(marker).st_mtime < URGENT_EVERY:
-            return None
-    except FileNotFoundError:
-        pass
+    if mailbox.recently_interrupted(
+        context.state_dir, context.session_id, context.now, URGENT_EVERY
+    ):
+        return None
     from huddle.handlers.output import additional_context
     from huddle.talk import inbox
 
     text = inbox.show_waiting(context.state_dir, context.session_id, context.now, urgent_only=True)
     if text is None:
         return None
-    with open(marker, "a"):
-        pass
-    os.utime(marker, (context.now, context.now))
+    mailbox.mark_interrupted(context.state_dir, context.session_id, context.now)
     return additional_context("PostToolUse", text)
 
 

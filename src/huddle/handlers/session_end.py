@@ -10,15 +10,13 @@ that takes everything over (lineage.py), so nothing is given back and nobody is 
 from __future__ import annotations
 
 from huddle.store import atomic, heartbeats
+from huddle.vocab import END_CLEAR, ENDED
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
     from huddle.handlers.context import Context
-
-ENDED = "ended"  # records.STATE_ENDED
-CLEAR = "clear"
 
 
 def handle(context: Context) -> dict[str, Any] | None:
@@ -32,7 +30,7 @@ def handle(context: Context) -> dict[str, Any] | None:
         record["ended_at"] = context.now
         record["last_activity"] = context.now
         record["end_reason"] = reason or None
-        if reason != CLEAR:
+        if reason != END_CLEAR:
             given.append(holdings.give_back(context.state_dir, record))
 
     try:

@@ -14,6 +14,7 @@ from huddle.handlers.output import additional_context
 from huddle.peers import departures, sessions
 from huddle.plugin import bootstrap
 from huddle.talk import digest, inbox, restore
+from huddle.vocab import CLEAR, COMPACT, FORK, GONE, OVER, RESTORING, RESUME, STARTUP
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ def handle(context: Context) -> dict[str, Any] | None:
     bootstrap.remember_interpreter()
     share_data_dir()
     departures.look_for_crashes(context.state_dir, context.session_id, context.now)
-    given_back = last_given_back(context) if context.event.source == "resume" else None
+    given_back = last_given_back(context) if context.event.source == RESUME else None
     everyone = sessions.load_all(context.state_dir, context.now)
     peers = [s for s in everyone if s.live and s.session_id != context.session_id]
     try:
@@ -42,13 +43,13 @@ def handle(context: Context) -> dict[str, Any] | None:
         stop.take_baseline(context)
     source = context.event.source
     main = context.location.main_worktree
-    if me is not None and source in restore.SOURCES:
+    if me is not None and source in RESTORING:
         own_state = restored(context, me, source, alone=not peers, given_back=given_back)
         room = restore.BUDGET - len(own_state or "") - 2
         parts = [own_state, digest.startup(peers, None, main, context.now, budget=room)]
     else:
         parts = [digest.startup(peers, me, main, context.now)]
-        if source in ("startup", "") and me is not None:
+        if source in (STARTUP, "") and me is not None:
             parts.append(digest.recent_notes(context.state_dir, context.session_id, context.now))
     # Whatever waits for the session shares one injection's budget with the rest.
     room = inbox.BUDGET - sum(len(p) for p in parts if p)
@@ -69,10 +70,10 @@ def last_given_back(context: Context) -> str | None:
     except (FileNotFoundError, atomic.Corrupt):
         return None
     released, ended_at = before.get("released"), before.get("ended_at")
-    if before.get("state") not in ("ended", "gone") or not isinstance(released, str):
+    if before.get("state") not in OVER or not isinstance(released, str):
         return None
     when = f" ({clock(ended_at)})" if isinstance(ended_at, (int, float)) else ""
-    how = "its process died" if before.get("state") == "gone" else "it ended"
+    how = "its process died" if before.get("state") == GONE else "it ended"
     return (
         f"- when this session last ended{when}, {how} and huddle gave back what it held: "
         f"{released}. Lock or claim again what you still need."
@@ -91,15 +92,15 @@ def restored(
     since: float | None = None
     inboxes: tuple[str, ...] = (me.session_id,)
     origin = None
-    if source == "compact":
+    if source == COMPACT:
         since = me.context_since or me.started_at
-    elif source == "clear":
+    elif source == CLEAR:
         old = lineage.predecessor(state_dir, me.session_id, pid, now)
         if old is not None:
             take_over(context, me, old)
             since = old.get("context_since") or old.get("started_at")
             inboxes = (old["session_id"], me.session_id)
-    elif source == "fork":
+    elif source == FORK:
         parent = lineage.fork_parent(state_dir, me.session_id, pid)
         if parent is not None:
             origin = lineage.fork_origin_lines(state_dir, parent, now)
@@ -115,7 +116,7 @@ def restored(
         origin=origin or given_back,
         alone=alone,
     )
-    if source in ("compact", "clear"):
+    if source in (COMPACT, CLEAR):
 
         def mark(data: dict[str, Any]) -> None:
             data["context_since"] = now

@@ -11,15 +11,13 @@ import os
 
 from huddle.handlers import own
 from huddle.peers import departures
+from huddle.vocab import IDLE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
     from huddle.handlers.context import Context
-
-IDLE = "idle"  # records.STATE_IDLE, without importing the schema on the hot path
-TURNS = "turns"
 
 
 def handle(context: Context) -> dict[str, Any] | None:
@@ -29,31 +27,25 @@ def handle(context: Context) -> dict[str, Any] | None:
     return None
 
 
-def snapshot_path(context: Context) -> str:
-    return os.path.join(context.state_dir, TURNS, context.session_id + ".json")
-
-
 def take_baseline(context: Context) -> None:
     """What the worktree looks like now, for the end of the first turn to compare with."""
     from huddle.edits import worktree_changes
+    from huddle.store import turns
 
     snap = worktree_changes.snapshot(context.location.worktree)
     if snap is not None:
-        os.makedirs(os.path.join(context.state_dir, TURNS), mode=0o700, exist_ok=True)
-        worktree_changes.save(snapshot_path(context), snap)
+        turns.save(context.state_dir, context.session_id, snap)
 
 
 def record_bash_changes(context: Context) -> None:
     from huddle.edits import relpath, worktree_changes
-    from huddle.store import config, leases
+    from huddle.store import config, leases, turns
 
-    path = snapshot_path(context)
-    before = worktree_changes.load(path)
+    before = turns.load(context.state_dir, context.session_id)
     after = worktree_changes.snapshot(context.location.worktree)
     if after is None:
         return
-    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-    worktree_changes.save(path, after)
+    turns.save(context.state_dir, context.session_id, after)
     changed = worktree_changes.changed_between(before, after)
     if not changed:
         return
@@ -76,19 +68,15 @@ def record_bash_changes(context: Context) -> None:
 def _edited_by_a_peer(context: Context, key: str, settings: dict[str, Any]) -> bool:
     """A peer in the same worktree that edited the file this turn changed it, not this session."""
     from huddle.peers import liveness
-    from huddle.store import heartbeats, leases
+    from huddle.store import leases
 
     worktree = os.path.realpath(context.location.worktree)
     for lease in leases.holders(context.state_dir, key, context.now, settings["lease_ttl"]):
         holder = lease.get("session_id")
-        if holder == context.session_id or not isinstance(holder, str):
+        if holder == context.session_id:
             continue
         if os.path.realpath(str(lease.get("worktree", ""))) != worktree:
             continue
-        try:
-            record = heartbeats.read_raw(context.state_dir, holder)
-        except (OSError, ValueError):
-            continue
-        if liveness.is_live(record, context.now):
+        if liveness.live_record(context.state_dir, holder, context.now) is not None:
             return True
     return False

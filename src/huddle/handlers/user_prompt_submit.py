@@ -6,14 +6,13 @@ from __future__ import annotations
 from huddle.handlers import own
 from huddle.peers import departures
 from huddle.store import mailbox
+from huddle.vocab import WORKING
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
     from huddle.handlers.context import Context
-
-WORKING = "working"  # records.STATE_WORKING, without importing the schema on the hot path
 
 
 def handle(context: Context) -> dict[str, Any] | None:

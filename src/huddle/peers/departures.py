@@ -21,6 +21,7 @@ import os
 from huddle import log
 from huddle.peers import liveness
 from huddle.store import atomic, heartbeats
+from huddle.vocab import END_CRASHED, ENDED_NOTICE, GONE, LEFT_NOTICE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -31,8 +32,6 @@ if TYPE_CHECKING:
 
     Record = dict[str, Any]
 
-GONE = "gone"  # records.STATE_GONE
-CRASHED = "crashed"  # records.END_CRASHED
 MESSAGES_LOOKED_AT = 50  # the newest received messages whose senders hear of a clean end
 
 
@@ -80,7 +79,7 @@ def notice_crashes(state_dir: str, me: str, now: float) -> int:
             if r.get("session_id") not in (marked["session_id"], None)
             and (r.get("session_id") == me or liveness.is_live(r, now))
         ]
-        tell(state_dir, live, text, kind="ended")
+        tell(state_dir, live, text, kind=ENDED_NOTICE)
         log.write(f"{marked['session_id']} ended without SessionEnd; released {describe(held)}")
     return found
 
@@ -101,7 +100,7 @@ def _mark_gone(state_dir: str, session_id: str, now: float) -> tuple[Record, Hel
             raise _Skip
         record["state"] = GONE
         record["ended_at"] = now
-        record["end_reason"] = CRASHED
+        record["end_reason"] = END_CRASHED
         given.append(give_back(state_dir, record))
 
     try:
@@ -125,18 +124,14 @@ def announce_end(state_dir: str, record: Record, held: Held, now: float) -> int:
     from huddle.peers.holdings import describe, who
 
     me = record["session_id"]
-    peers = []
-    for other in _related(state_dir, record, held):
-        try:
-            peer = heartbeats.read_raw(state_dir, other)
-        except (OSError, ValueError):
-            continue
-        if liveness.is_live(peer, now):
-            peers.append(peer)
+    related = (
+        liveness.live_record(state_dir, other, now) for other in _related(state_dir, record, held)
+    )
+    peers = [peer for peer in related if peer is not None]
     if not peers:
         return 0
     text = f"{who(record)} ended and gave back {describe(held)}."
-    tell(state_dir, peers, text, kind="left", about=me)
+    tell(state_dir, peers, text, kind=LEFT_NOTICE, about=me)
     return len(peers)
 
 
@@ -171,14 +166,14 @@ def _senders(state_dir: str, me: str) -> Iterable[str]:
 def tell(
     state_dir: str, recipients: list[Record], text: str, *, kind: str, about: str | None = None
 ) -> None:
-    from huddle.talk import messages
+    from huddle.store import posting
 
-    sender = messages.Sender(None, "huddle", "")
+    sender = posting.Sender(None, "huddle", "")
     for peer in recipients:
         if peer.get("session_id") == about:
             continue
         try:
-            messages.notice(
+            posting.notice(
                 state_dir,
                 sender,
                 str(peer["session_id"]),

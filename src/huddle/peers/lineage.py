@@ -14,6 +14,7 @@ from __future__ import annotations
 from huddle.peers import procs
 from huddle.store import atomic, heartbeats, leases, locks, tasks
 from huddle.store.ids import is_session_id
+from huddle.vocab import END_CLEAR, END_TAKEN_OVER
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -21,8 +22,6 @@ if TYPE_CHECKING:
 
     Record = dict[str, Any]
 
-CLEAR = "clear"  # records.END_CLEAR
-TAKEN_OVER = "clear, taken over"
 ADOPT_WITHIN = 600.0  # seconds between the old session's end and the new one's start
 ORIGIN_WIDTH = 560  # what a fork is told of its parent, in characters
 
@@ -43,7 +42,7 @@ def predecessor(state_dir: str, me: str, pid: int | None, now: float) -> Record 
         r
         for r in heartbeats.scan_raw(state_dir)
         if r.get("session_id") != me
-        and r.get("end_reason") == CLEAR
+        and r.get("end_reason") == END_CLEAR
         and isinstance(r.get("ended_at"), (int, float))
         and now - r["ended_at"] < ADOPT_WITHIN
         and _same_process(r, pid, started)
@@ -61,7 +60,7 @@ def take_over(state_dir: str, old: Record, me: Record, now: float) -> None:
     tasks.transfer(state_dir, old["session_id"], new, name)
 
     def mark(record: Record) -> None:
-        record["end_reason"] = TAKEN_OVER
+        record["end_reason"] = END_TAKEN_OVER
 
     try:
         heartbeats.update(state_dir, old["session_id"], mark)

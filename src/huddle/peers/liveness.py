@@ -8,19 +8,20 @@ while after its last activity.
 from __future__ import annotations
 
 from huddle.peers import procs
+from huddle.store import heartbeats
+from huddle.vocab import OVER
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 UNVERIFIABLE_LIVE_FOR = 6 * 3600.0
-ENDED = "ended"
-GONE = "gone"
 
 
 def is_live(record: dict[str, Any], now: float) -> bool:
     """`record` is a heartbeat as stored (a dict); malformed fields count against it."""
-    if record.get("state") in (ENDED, GONE):
+    if record.get("state") in OVER:
         return False
     pid, started, host = record.get("pid"), record.get("pid_start"), record.get("host")
     running = procs.is_running(
@@ -37,7 +38,7 @@ def is_live(record: dict[str, Any], now: float) -> bool:
 def process_gone(record: dict[str, Any]) -> bool:
     """True only when the record's process can be checked (this host, a pid) and is not
     running: a crash, as opposed to a record that merely went quiet."""
-    if record.get("state") in (ENDED, GONE):
+    if record.get("state") in OVER:
         return False
     pid, started, host = record.get("pid"), record.get("pid_start"), record.get("host")
     if not isinstance(pid, int) or isinstance(pid, bool):
@@ -50,3 +51,34 @@ def process_gone(record: dict[str, Any]) -> bool:
         )
         is False
     )
+
+
+def live_record(state_dir: str, session_id: object, now: float) -> dict[str, Any] | None:
+    """The stored record of session `session_id` when that session is live; None when it is
+    not, or has no readable record here, or `session_id` is no session id at all."""
+    if not isinstance(session_id, str):
+        return None
+    try:
+        record = heartbeats.read_raw(state_dir, session_id)
+    except (OSError, ValueError):  # ValueError: not a session id, or atomic.Corrupt
+        return None
+    return record if is_live(record, now) else None
+
+
+def live_records(
+    state_dir: str,
+    now: float,
+    *,
+    besides: str | None = None,
+    where: Callable[[dict[str, Any]], bool] | None = None,
+) -> list[dict[str, Any]]:
+    """The stored records of every live session but `besides` (a session id) that `where`
+    accepts; `where` is asked first, so only the sessions it keeps have their process looked
+    at."""
+    return [
+        record
+        for record in heartbeats.scan_raw(state_dir)
+        if record.get("session_id") != besides
+        and (where is None or where(record))
+        and is_live(record, now)
+    ]

@@ -10,7 +10,8 @@ from huddle.peers import liveness, procs
 from huddle.repo import gitfiles
 from huddle.repo.gitfiles import Location
 from huddle.store import atomic, heartbeats, names
-from huddle.store.records import STATE_ENDED, STATE_GONE, STATE_IDLE, STATE_WORKING, Heartbeat, load
+from huddle.store.records import Heartbeat, load
+from huddle.vocab import GONE, IDLE, OVER, WORKING
 
 UNVERIFIABLE_LIVE_FOR = liveness.UNVERIFIABLE_LIVE_FOR
 
@@ -34,10 +35,10 @@ class Session:
 
 
 def judge(record: Heartbeat, now: float) -> Session:
-    if record.state in (STATE_ENDED, STATE_GONE):
+    if record.state in OVER:
         return Session(record, False, record.state)
     live = liveness.is_live(record.to_json(), now)
-    return Session(record, live, record.state if live else STATE_GONE)
+    return Session(record, live, record.state if live else GONE)
 
 
 def load_all(state_dir: str, now: float, parse: heartbeats.Parser = load) -> list[Session]:
@@ -103,8 +104,8 @@ def register(
         started_at=previous.started_at if previous else now,
         last_activity=now,
         state=previous.state
-        if keep_state and previous is not None and previous.state in (STATE_WORKING, STATE_IDLE)
-        else STATE_IDLE,
+        if keep_state and previous is not None and previous.state in (WORKING, IDLE)
+        else IDLE,
         task=previous.task if previous else "",
         files=previous.files if previous else [],
         context_since=previous.context_since if previous else None,
@@ -151,36 +152,18 @@ def rename(state_dir: str, record: Heartbeat, wanted: str, now: float) -> str:
 
 
 def sweep(state_dir: str, everyone: list[Session], now: float) -> int:
-    """Remove ended and gone records older than SWEEP_AFTER, and their names."""
+    """Remove ended and gone sessions older than SWEEP_AFTER, with all that was theirs, and
+    tidy the rest of the state directory."""
+    from huddle.store import sweep as store_sweep
+
     removed = 0
     for session in everyone:
         if session.live or now - session.record.last_activity < SWEEP_AFTER:
             continue
-        names.release(state_dir, session.name, session.session_id)
-        _remove_belongings(state_dir, session.session_id)
-        heartbeats.remove(state_dir, session.session_id)
+        store_sweep.forget_session(state_dir, session.session_id, session.name)
         removed += 1
-    from huddle.store import config, history, leases, mailbox
-
-    leases.sweep(state_dir, now, older_than=SWEEP_AFTER)
-    mailbox.sweep_tmp(state_dir, now, older_than=3600)
-    history.sweep(state_dir, now, config.load(state_dir)["history_days"])
-    atomic.sweep_temp_files(state_dir, older_than=3600, now=now)
-    atomic.sweep_temp_files(os.path.join(state_dir, names.FOLDER), older_than=3600, now=now)
+    store_sweep.sweep(state_dir, now, leases_after=SWEEP_AFTER)
     return removed
-
-
-def _remove_belongings(state_dir: str, session_id: str) -> None:
-    """What a long-gone session leaves besides its record: its turn snapshot, its warning
-    markers and its inbox."""
-    import shutil
-
-    try:
-        os.unlink(os.path.join(state_dir, "turns", session_id + ".json"))
-    except FileNotFoundError:
-        pass
-    for folder in ("warned", "mail"):
-        shutil.rmtree(os.path.join(state_dir, folder, session_id), ignore_errors=True)
 
 
 def current_pid() -> int | None:

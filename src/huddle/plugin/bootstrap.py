@@ -15,13 +15,16 @@ import time
 from pathlib import Path
 
 from huddle import __version__, log
+from huddle.plugin import files
 
 RETRY_FAILED_AFTER = 3600.0
 BUILD_TIMEOUT = 900
 
 
-def plugin_root() -> Path:
-    return Path(__file__).resolve().parents[2]
+def plugin_root() -> Path | None:
+    """The plugin folder, or None for a package installed with pip (which has no venv)."""
+    found = files.root()
+    return None if found is None else Path(found)
 
 
 def data_dir() -> Path:
@@ -45,7 +48,10 @@ def failure_file() -> Path:
 
 
 def wanted_stamp() -> str:
-    requirements = (plugin_root() / "requirements.txt").read_text(encoding="utf-8")
+    root = plugin_root()
+    if root is None:
+        raise FileNotFoundError("huddle runs from a package installed with pip: no plugin folder")
+    requirements = (root / files.REQUIREMENTS).read_text(encoding="utf-8")
     return f"huddle {__version__}\n{requirements}"
 
 
@@ -84,14 +90,15 @@ def start_if_needed() -> bool:
     """Start a background build when the venv is missing or stale; True if one was started."""
     if os.environ.get("HUDDLE_NO_BOOTSTRAP") or not os.environ.get("CLAUDE_PLUGIN_DATA"):
         return False
-    if is_current() or _building() or _failed_recently():
+    root = plugin_root()
+    if root is None or is_current() or _building() or _failed_recently():
         return False
     import subprocess
 
     data_dir().mkdir(parents=True, exist_ok=True)
     with open(log.log_path(), "ab") as sink:
         subprocess.Popen(
-            [sys.executable, "-c", _BUILD_SNIPPET, str(plugin_root() / "src")],
+            [sys.executable, "-c", _BUILD_SNIPPET, str(root / "src")],
             stdin=subprocess.DEVNULL,
             stdout=sink,
             stderr=sink,
@@ -159,6 +166,8 @@ def build() -> bool:
 def _make(target: Path) -> None:
     import shutil
 
+    stamp = wanted_stamp()  # FileNotFoundError without a plugin folder
+    requirements = str(Path(files.root() or "") / files.REQUIREMENTS)
     shutil.rmtree(target, ignore_errors=True)
     _run([sys.executable, "-m", "venv", str(target)])
     _run(
@@ -171,10 +180,10 @@ def _make(target: Path) -> None:
             "--disable-pip-version-check",
             "--no-input",
             "-r",
-            str(plugin_root() / "requirements.txt"),
+            requirements,
         ]
     )
-    (target / "huddle-stamp.txt").write_text(wanted_stamp(), encoding="utf-8")
+    (target / "huddle-stamp.txt").write_text(stamp, encoding="utf-8")
 
 
 def _run(argv: list[str]) -> None:

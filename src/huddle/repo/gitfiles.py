@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import os
 
-STATE_SUBDIR = (".claude", "sessions")
-MARKER = "huddle.json"
+from huddle.store.layout import MARKER, STATE_SUBDIR
 
 
 class NotARepository(Exception):

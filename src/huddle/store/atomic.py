@@ -9,17 +9,17 @@ import itertools
 import json
 import os
 
+from huddle.store.layout import FILE_MODE
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
-
-FILE_MODE = 0o600
 
 _counter = itertools.count()
 
 
 def _temp_beside(path: str) -> tuple[int, str]:
-    """A new file next to `path`, named so that sweep_temp_files can find leftovers."""
+    """A new file next to `path`, named so that tidy.remove_temp_files finds leftovers."""
     folder, name = os.path.split(path)
     while True:
         tmp = os.path.join(folder, f".{name}.{os.getpid()}.{next(_counter)}.tmp")
@@ -90,22 +90,3 @@ def create_exclusive(path: str | os.PathLike[str], data: bytes) -> bool:
         return True
     finally:
         os.unlink(tmp)
-
-
-def sweep_temp_files(folder: str | os.PathLike[str], older_than: float, now: float) -> int:
-    """Remove temp files left by writers that crashed between write and rename."""
-    removed = 0
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return 0
-    for entry in entries:
-        if not (entry.name.startswith(".") and entry.name.endswith(".tmp")):
-            continue
-        try:
-            if now - entry.stat(follow_symlinks=False).st_mtime > older_than:
-                os.unlink(entry.path)
-                removed += 1
-        except OSError:
-            continue
-    return removed

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 
-from huddle.repo.gitfiles import MARKER
 from huddle.store import atomic
+from huddle.store.layout import MARKER
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 
-from huddle.store import atomic
+from huddle.store import atomic, guard
 from huddle.store.ids import is_session_id
+from huddle.store.layout import HEARTBEAT_SUFFIX as SUFFIX
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -22,8 +23,6 @@ if TYPE_CHECKING:
     from huddle.store.records import Heartbeat
 
     Parser = Callable[[Any, Any], Any]
-
-SUFFIX = ".json"
 
 
 def path_for(state_dir: str | os.PathLike[str], session_id: str) -> str:
@@ -66,27 +65,16 @@ def update(
     commands; without the lock one rewrite could undo another. FileNotFoundError and
     atomic.Corrupt as for read_raw.
     """
-    lock = _lock(state_dir, session_id)
-    try:
+    with guard.exclusive(_lock_path(state_dir, session_id), timeout=None):
         data = read_raw(state_dir, session_id)
         change(data)
         write_raw(state_dir, data)
         return data
-    finally:
-        os.close(lock)
 
 
-def _lock(state_dir: str | os.PathLike[str], session_id: str) -> int:
-    import fcntl
-
-    path = os.path.join(state_dir, f".{session_id}.lock")  # removed only with the record
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
+def _lock_path(state_dir: str | os.PathLike[str], session_id: str) -> str:
+    path_for(state_dir, session_id)  # the same check of the id
+    return os.path.join(state_dir, f".{session_id}.lock")  # removed only with the record
 
 
 def read(
@@ -112,7 +100,7 @@ def write(state_dir: str | os.PathLike[str], record: Heartbeat) -> None:
 
 def remove(state_dir: str | os.PathLike[str], session_id: str) -> None:
     """Delete the record and its lock file (only for sessions long gone: nobody holds it)."""
-    for path in (path_for(state_dir, session_id), os.path.join(state_dir, f".{session_id}.lock")):
+    for path in (path_for(state_dir, session_id), _lock_path(state_dir, session_id)):
         try:
             os.unlink(path)
         except FileNotFoundError:

@@ -9,13 +9,12 @@ import os
 import time
 
 from huddle.store import atomic
+from huddle.store.layout import HISTORY
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from typing import Any
-
-FOLDER = "history"
 
 
 def day(stamp: float) -> str:
@@ -23,7 +22,7 @@ def day(stamp: float) -> str:
 
 
 def record(state_dir: str, name: str, message: dict[str, Any]) -> None:
-    folder = os.path.join(state_dir, FOLDER, day(message["at"]))
+    folder = os.path.join(state_dir, HISTORY, day(message["at"]))
     os.makedirs(folder, mode=0o700, exist_ok=True)
     data = json.dumps(message, ensure_ascii=False).encode("utf-8")
     atomic.write_bytes(os.path.join(folder, name), data, durable=False)
@@ -31,7 +30,7 @@ def record(state_dir: str, name: str, message: dict[str, Any]) -> None:
 
 def days(state_dir: str) -> list[str]:
     try:
-        return sorted(d for d in os.listdir(os.path.join(state_dir, FOLDER)) if len(d) == 10)
+        return sorted(d for d in os.listdir(os.path.join(state_dir, HISTORY)) if len(d) == 10)
     except OSError:
         return []
 
@@ -48,7 +47,7 @@ def _walk(
             if newest_first:
                 return
             continue
-        folder = os.path.join(state_dir, FOLDER, d)
+        folder = os.path.join(state_dir, HISTORY, d)
         try:
             names = sorted((n for n in os.listdir(folder) if marked in n), reverse=newest_first)
         except OSError:
@@ -86,6 +85,6 @@ def sweep(state_dir: str, now: float, keep_days: int) -> int:
     removed = 0
     for d in days(state_dir):
         if d < cutoff:
-            shutil.rmtree(os.path.join(state_dir, FOLDER, d), ignore_errors=True)
+            shutil.rmtree(os.path.join(state_dir, HISTORY, d), ignore_errors=True)
             removed += 1
     return removed

@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import os
 
-from huddle.edits.relpath import encode
 from huddle.store import atomic
 from huddle.store.ids import is_session_id
+from huddle.store.layout import LEASES, encode
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-FOLDER = "leases"
-
 
 def take(state_dir: str, key: str, session_id: str, worktree: str, now: float) -> None:
     """Take or renew the session's lease on `key`."""
-    folder = os.path.join(state_dir, FOLDER, encode(key))
+    folder = os.path.join(state_dir, LEASES, encode(key))
     entry = {"path": key, "session_id": session_id, "worktree": worktree, "at": now}
     for attempt in (1, 2):
         os.makedirs(folder, mode=0o700, exist_ok=True)
@@ -37,7 +35,7 @@ def take(state_dir: str, key: str, session_id: str, worktree: str, now: float) -
 
 def holders(state_dir: str, key: str, now: float, ttl: float) -> list[dict[str, Any]]:
     """The unexpired leases on `key`, newest first; whether the holders are live is not judged."""
-    folder = os.path.join(state_dir, FOLDER, encode(key))
+    folder = os.path.join(state_dir, LEASES, encode(key))
     try:
         entries = list(os.scandir(folder))
     except (FileNotFoundError, NotADirectoryError):
@@ -65,7 +63,7 @@ def holders(state_dir: str, key: str, now: float, ttl: float) -> list[dict[str, 
 def release(state_dir: str, keys: list[str], session_id: str) -> None:
     for key in keys:
         try:
-            os.unlink(os.path.join(state_dir, FOLDER, encode(key), session_id + ".json"))
+            os.unlink(os.path.join(state_dir, LEASES, encode(key), session_id + ".json"))
         except (FileNotFoundError, NotADirectoryError):
             pass
 
@@ -75,14 +73,14 @@ def held(state_dir: str, keys: list[str], session_id: str) -> list[str]:
     return [
         key
         for key in keys
-        if os.path.exists(os.path.join(state_dir, FOLDER, encode(key), session_id + ".json"))
+        if os.path.exists(os.path.join(state_dir, LEASES, encode(key), session_id + ".json"))
     ]
 
 
 def others(state_dir: str, key: str, session_id: str) -> list[str]:
     """Ids of the other sessions with a lease file on `key`."""
     try:
-        names = os.listdir(os.path.join(state_dir, FOLDER, encode(key)))
+        names = os.listdir(os.path.join(state_dir, LEASES, encode(key)))
     except (FileNotFoundError, NotADirectoryError):
         return []
     found = [n[:-5] for n in names if n.endswith(".json") and is_session_id(n[:-5])]
@@ -100,26 +98,18 @@ def transfer(
 
 def sweep(state_dir: str, now: float, older_than: float) -> int:
     """Remove leases older than `older_than` seconds, and folders left empty."""
+    from huddle.store.tidy import remove_older_than
+
     removed = 0
-    root = os.path.join(state_dir, FOLDER)
+    root = os.path.join(state_dir, LEASES)
     try:
-        folders = list(os.scandir(root))
+        folders = [entry.path for entry in os.scandir(root)]
     except OSError:
         return 0
     for folder in folders:
+        removed += remove_older_than(folder, now, older_than)
         try:
-            entries = list(os.scandir(folder.path))
-        except OSError:
-            continue
-        for entry in entries:
-            try:
-                if now - entry.stat(follow_symlinks=False).st_mtime > older_than:
-                    os.unlink(entry.path)
-                    removed += 1
-            except OSError:
-                continue
-        try:
-            os.rmdir(folder.path)  # only succeeds when empty
+            os.rmdir(folder)  # only succeeds when empty
         except OSError:
             pass
     return removed

@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import os
 
-from huddle.edits.relpath import encode
 from huddle.store import atomic, guard
+from huddle.store.layout import GLOBS, GUARD, LOCKS, encode
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-FOLDER = "locks"
-GLOBS = "globs"
-GUARD = ".lock"  # the lock file serialising acquisitions; never removed
 GLOB_CHARS = "*?["
 
 
@@ -30,11 +27,11 @@ def is_glob(pattern: str) -> bool:
 
 
 def _path(state_dir: str, pattern: str) -> str:
-    parts = [state_dir, FOLDER, GLOBS] if is_glob(pattern) else [state_dir, FOLDER]
+    parts = [state_dir, LOCKS, GLOBS] if is_glob(pattern) else [state_dir, LOCKS]
     return os.path.join(*parts, encode(pattern) + ".json")
 
 
-class Held(Exception):
+class AlreadyLocked(Exception):
     """Another holder has a lock that overlaps the one asked for."""
 
     def __init__(self, lock: dict[str, Any]) -> None:
@@ -61,7 +58,7 @@ def matching(state_dir: str, key: str, now: float) -> list[dict[str, Any]]:
     if exact is not None and exact["pattern"] == key and exact["expires"] > now:
         found.append(exact)
     try:
-        globs = list(os.scandir(os.path.join(state_dir, FOLDER, GLOBS)))
+        globs = list(os.scandir(os.path.join(state_dir, LOCKS, GLOBS)))
     except (FileNotFoundError, NotADirectoryError):
         return found
     if globs:
@@ -77,7 +74,7 @@ def matching(state_dir: str, key: str, now: float) -> list[dict[str, Any]]:
 def every(state_dir: str) -> list[dict[str, Any]]:
     """All lock records, expired ones included."""
     found = []
-    for folder in (os.path.join(state_dir, FOLDER), os.path.join(state_dir, FOLDER, GLOBS)):
+    for folder in (os.path.join(state_dir, LOCKS), os.path.join(state_dir, LOCKS, GLOBS)):
         try:
             entries = list(os.scandir(folder))
         except OSError:
@@ -102,12 +99,12 @@ def acquire(
     lock: dict[str, Any],
     counts: Callable[[dict[str, Any]], bool],
 ) -> dict[str, Any]:
-    """Write `lock` unless another holder's lock overlaps it; raise Held with that lock.
+    """Write `lock` unless another holder's lock overlaps it; raise AlreadyLocked with that lock.
 
     `counts(existing)` says whether an existing lock still counts (unexpired, holder live); one
     that does not is removed on the way. The caller's own lock on the same pattern is renewed.
     """
-    folder = os.path.join(state_dir, FOLDER)
+    folder = os.path.join(state_dir, LOCKS)
     os.makedirs(os.path.join(folder, GLOBS), mode=0o700, exist_ok=True)
     with guard.exclusive(os.path.join(folder, GUARD)):
         for existing in every(state_dir):
@@ -116,7 +113,7 @@ def acquire(
             elif existing.get("holder") == lock["holder"]:
                 continue
             elif overlap(existing["pattern"], lock["pattern"]):
-                raise Held(existing)
+                raise AlreadyLocked(existing)
         atomic.write_json(_path(state_dir, lock["pattern"]), lock)
     return lock
 
@@ -151,7 +148,7 @@ def held_by(state_dir: str, holder: str) -> list[dict[str, Any]]:
 
 def transfer(state_dir: str, old: str, new: str, name: str) -> list[dict[str, Any]]:
     """Give `old`'s locks to `new` (a session /clear replaced in the same process)."""
-    folder = os.path.join(state_dir, FOLDER)
+    folder = os.path.join(state_dir, LOCKS)
     moved = []
     with guard.exclusive(os.path.join(folder, GUARD)):
         for lock in held_by(state_dir, old):

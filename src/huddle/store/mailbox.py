@@ -15,19 +15,19 @@ import itertools
 import os
 
 from huddle.store import atomic
+from huddle.store.layout import MAIL, URGENT_SHOWN
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-FOLDER = "mail"
 URGENT = ".urgent"
 NOTE = ".note"
 _counter = itertools.count()
 
 
 def box(state_dir: str, session_id: str, part: str) -> str:
-    return os.path.join(state_dir, FOLDER, session_id, part)
+    return os.path.join(state_dir, MAIL, session_id, part)
 
 
 def name_for(message_id: str, now: float, urgent: bool, note: bool = False) -> str:
@@ -125,22 +125,43 @@ def delivered(state_dir: str, session_id: str) -> list[str]:
 
 def sweep_tmp(state_dir: str, now: float, older_than: float) -> int:
     """Remove what senders killed mid-write left in inboxes' `tmp/` folders."""
-    removed = 0
+    from huddle.store.tidy import remove_older_than
+
     try:
-        inboxes = os.listdir(os.path.join(state_dir, FOLDER))
+        inboxes = os.listdir(os.path.join(state_dir, MAIL))
     except OSError:
         return 0
-    for session_id in inboxes:
-        tmp = box(state_dir, session_id, "tmp")
-        try:
-            entries = list(os.scandir(tmp))
-        except OSError:
-            continue
-        for entry in entries:
-            try:
-                if now - entry.stat(follow_symlinks=False).st_mtime > older_than:
-                    os.unlink(entry.path)
-                    removed += 1
-            except OSError:
-                continue
-    return removed
+    return sum(
+        remove_older_than(box(state_dir, session_id, "tmp"), now, older_than)
+        for session_id in inboxes
+    )
+
+
+def recently_interrupted(state_dir: str, session_id: str, now: float, every: float) -> bool:
+    """Whether urgent messages were shown to the session between tool calls in the last
+    `every` seconds (they interrupt a busy session at most that often)."""
+    try:
+        return now - os.stat(_urgent_shown(state_dir, session_id)).st_mtime < every
+    except FileNotFoundError:
+        return False
+
+
+def mark_interrupted(state_dir: str, session_id: str, now: float) -> None:
+    marker = _urgent_shown(state_dir, session_id)
+    with open(marker, "a"):
+        pass
+    os.utime(marker, (now, now))
+
+
+def _urgent_shown(state_dir: str, session_id: str) -> str:
+    return os.path.join(state_dir, MAIL, session_id, URGENT_SHOWN)
+
+
+def forget(state_dir: str, session_id: str) -> None:
+    """The session's whole inbox, read and unread (when its record is swept)."""
+    import shutil
+
+    from huddle.store.ids import is_session_id
+
+    if is_session_id(session_id):
+        shutil.rmtree(os.path.join(state_dir, MAIL, session_id), ignore_errors=True)

@@ -10,15 +10,14 @@ from __future__ import annotations
 import os
 import re
 
-from huddle.store import atomic
+from huddle.store import atomic, guard
 from huddle.store.ids import is_session_id
+from huddle.store.layout import GUARD, NAMES
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-FOLDER = "names"
-LOCK_FILE = ".lock"  # slug() never makes a name that starts with a dot
 MAX_LENGTH = 32
 _UNSAFE = re.compile(r"[^a-z0-9._-]+")
 
@@ -35,7 +34,7 @@ def slug(text: str) -> str:
 
 def holder(state_dir: str | os.PathLike[str], name: str) -> str | None:
     try:
-        with open(os.path.join(state_dir, FOLDER, name), encoding="utf-8") as handle:
+        with open(os.path.join(state_dir, NAMES, name), encoding="utf-8") as handle:
             value = handle.read(64).strip()
     except OSError:
         return None
@@ -46,7 +45,7 @@ def claim(
     state_dir: str | os.PathLike[str], name: str, session_id: str, is_stale: Callable[[str], bool]
 ) -> bool:
     """Give `name` to the session; False if another session still holds it."""
-    folder = os.path.join(state_dir, FOLDER)
+    folder = os.path.join(state_dir, NAMES)
     os.makedirs(folder, mode=0o700, exist_ok=True)
     path = os.path.join(folder, name)
     for _ in range(3):
@@ -68,8 +67,7 @@ def _break_claim(path: str, stale_owner: str | None) -> None:
     one is in place, so what was checked is what gets removed: a fresh claim that another
     taker made a moment ago is never touched, and no two takers can both win.
     """
-    lock = _lock(os.path.dirname(path))
-    try:
+    with guard.exclusive(_guard_path(os.path.dirname(path)), timeout=None):
         try:
             with open(path, encoding="utf-8") as handle:
                 found = handle.read(64).strip()
@@ -77,36 +75,20 @@ def _break_claim(path: str, stale_owner: str | None) -> None:
             return
         if (found if is_session_id(found) else None) == stale_owner:
             os.unlink(path)
-    finally:
-        os.close(lock)
 
 
-def _lock(folder: str) -> int:
-    """Hold the lock on removing claims in `folder` until the returned descriptor is closed.
-
-    The lock file itself is never removed: someone may be waiting on it.
-    """
-    import fcntl  # only where a claim is removed, which is rare
-
-    fd = os.open(os.path.join(folder, LOCK_FILE), os.O_RDWR | os.O_CREAT, atomic.FILE_MODE)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
+def _guard_path(folder: str) -> str:
+    # slug() never makes a name that starts with a dot, so the lock file is no name.
+    return os.path.join(folder, GUARD)
 
 
 def release(state_dir: str | os.PathLike[str], name: str, session_id: str) -> None:
-    folder = os.path.join(state_dir, FOLDER)
+    folder = os.path.join(state_dir, NAMES)
     if holder(state_dir, name) != session_id:
         return
-    lock = _lock(folder)
-    try:
+    with guard.exclusive(_guard_path(folder), timeout=None):
         if holder(state_dir, name) == session_id:
             os.unlink(os.path.join(folder, name))
-    finally:
-        os.close(lock)
 
 
 def claim_unique(

@@ -16,14 +16,6 @@ from typing import Any, List, Optional, TypeVar  # noqa: UP035
 
 RECORD_VERSION = 1
 
-STATE_WORKING = "working"
-STATE_IDLE = "idle"
-STATE_ENDED = "ended"
-STATE_GONE = "gone"  # a process that died without SessionEnd; stored once a peer notices it
-
-END_CLEAR = "clear"  # end_reason of a session that /clear replaced in the same process
-END_CRASHED = "crashed"  # end_reason of a gone session
-
 
 # Read by pydantic in `validate`: times must be finite numbers there too, as `load` requires.
 _PYDANTIC_CONFIG = {"allow_inf_nan": False}
@@ -49,11 +41,11 @@ class Heartbeat:
     cwd: str
     started_at: float
     last_activity: float
-    state: str
+    state: str  # vocab.SESSION_STATES
     task: str = ""
     files: List[TouchedFile] = field(default_factory=list)  # noqa: UP006
     ended_at: Optional[float] = None  # noqa: UP045
-    end_reason: Optional[str] = None  # noqa: UP045 - END_CLEAR, END_CRASHED or SessionEnd's
+    end_reason: Optional[str] = None  # noqa: UP045 - vocab.END_CLEAR, END_CRASHED or SessionEnd's
     context_since: Optional[float] = None  # noqa: UP045 - the last compaction or /clear
     contacts: List[str] = field(default_factory=list)  # noqa: UP006 - sessions it wrote to
     released: Optional[str] = None  # noqa: UP045 - what its end gave back, for a resume

@@ -14,6 +14,8 @@ import os
 import re
 
 from huddle.store import atomic, guard
+from huddle.store.layout import GUARD, TASKS
+from huddle.vocab import CLAIMED, DONE, OPEN, TASK_STATES
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -23,10 +25,6 @@ if TYPE_CHECKING:
 
     Task = dict[str, Any]
 
-FOLDER = "tasks"
-GUARD = ".lock"  # the lock file serialising changes; never removed
-OPEN, CLAIMED, DONE = "open", "claimed", "done"
-STATES = (OPEN, CLAIMED, DONE)
 ID_BYTES = 3  # six hex digits: plenty for one repository's board
 _ID = re.compile(r"^[0-9a-f]{1,32}$")
 LIMIT = 64 * 1024
@@ -67,7 +65,7 @@ class NotClaimed(TaskError):
 
 
 def folder(state_dir: str) -> str:
-    return os.path.join(state_dir, FOLDER)
+    return os.path.join(state_dir, TASKS)
 
 
 def _path(state_dir: str, task_id: str) -> str:
@@ -80,7 +78,7 @@ def _valid(task: object) -> bool:
         and isinstance(task.get("id"), str)
         and bool(_ID.match(task["id"]))
         and isinstance(task.get("title"), str)
-        and task.get("state") in STATES
+        and task.get("state") in TASK_STATES
     )
 
 

@@ -13,6 +13,7 @@ import json
 
 from huddle.display import clean, clock
 from huddle.store import mailbox
+from huddle.vocab import NOTE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -38,8 +39,8 @@ def item(message: dict[str, Any]) -> str:
     if len(body) > BODY_LIMIT:
         body = body[: BODY_LIMIT - 1] + "…"
         about += " (cut short: `huddle inbox --all` shows it whole)"
-    label = "note" if kind == "note" else f"message {ident}"
-    if kind == "note":
+    label = NOTE if kind == NOTE else f"message {ident}"
+    if kind == NOTE:
         return f'- note from "{sender}"{where} at {when}: {json.dumps(body, ensure_ascii=False)}'
     return (
         f'- {label} from "{sender}"{where} at {when}, {kind}{about}: '

@@ -13,6 +13,7 @@ import os
 
 from huddle.display import clean, clock
 from huddle.store import locks, mailbox, tasks
+from huddle.vocab import CLEAR, COMPACT, FORK, RESUME
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -26,12 +27,11 @@ LINE_LIMIT = 320  # one line of holdings: long names are cut, the budget holds w
 ORIGIN_LIMIT = 600
 RECEIVED_SHOWN = 6
 RECEIVED_BODY = 160
-SOURCES = ("compact", "resume", "clear", "fork")
 WHEN = {
-    "compact": "after compaction",
-    "resume": "on resume",
-    "clear": "after /clear",
-    "fork": "for this fork",
+    COMPACT: "after compaction",
+    RESUME: "on resume",
+    CLEAR: "after /clear",
+    FORK: "for this fork",
 }
 
 
