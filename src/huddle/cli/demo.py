@@ -49,7 +49,7 @@ _DROP = (
 
 
 @dataclass
-class Session:
+class Player:
     label: str  # A, B, C
     cwd: Path
     session_id: str
@@ -74,13 +74,13 @@ class Demo:
             if self.root is not None
             else None
         )
-        self.sessions: list[Session] = []
+        self.sessions: list[Player] = []
         self.steps = 0
         self.denied = False  # whether the last PreToolUse hooks refused the tool call
 
     # -- running things as Claude Code does -------------------------------------------------
 
-    def env(self, session: Session | None) -> dict[str, str]:
+    def env(self, session: Player | None) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in _DROP and not k.startswith("GIT_")}
         env.update(CLAUDE_PLUGIN_DATA=str(self.data), HUDDLE_NO_BOOTSTRAP="1")
         if self.root is not None:
@@ -117,7 +117,7 @@ class Demo:
                 argv = [part.replace("${CLAUDE_PLUGIN_ROOT}", str(self.root)) for part in argv]
                 yield argv, handler.get("timeout", 60)
 
-    def run_hooks(self, session: Session, event_name: str, **fields: Any) -> list[str]:
+    def run_hooks(self, session: Player, event_name: str, **fields: Any) -> list[str]:
         """Run the event's hooks for the session: the lines its model would be shown."""
         payload = json.dumps(
             {
@@ -151,12 +151,12 @@ class Demo:
             self.denied = self.denied or b'"permissionDecision": "deny"' in done.stdout
         return shown
 
-    def hook(self, session: Session, event_name: str, **fields: Any) -> None:
+    def hook(self, session: Player, event_name: str, **fields: Any) -> None:
         self.show(session, event_name, self.run_hooks(session, event_name, **fields))
 
     def tool(
         self,
-        session: Session,
+        session: Player,
         name: str,
         tool_input: dict[str, Any],
         run: Callable[[], dict[str, Any]],
@@ -187,7 +187,7 @@ class Demo:
             return [sys.executable, "-m", "huddle"]
         return [str(self.root / files.BIN)]
 
-    def cli(self, session: Session | None, *args: str) -> None:
+    def cli(self, session: Player | None, *args: str) -> None:
         """bin/huddle, from the session's Bash tool, or from a terminal when session is None."""
         command = " ".join(["huddle", *(_quote(a) for a in args)])
 
@@ -217,7 +217,7 @@ class Demo:
         else:
             self.tool(session, "Bash", {"command": command, "description": "huddle"}, bash)
 
-    def edit(self, session: Session, name: str, old: str, new: str) -> None:
+    def edit(self, session: Player, name: str, old: str, new: str) -> None:
         path = session.cwd / name
         tool_input = {
             "file_path": str(path),
@@ -233,10 +233,10 @@ class Demo:
 
         self.tool(session, "Edit", tool_input, apply)
 
-    def start(self, label: str, cwd: Path) -> Session:
+    def start(self, label: str, cwd: Path) -> Player:
         # `sleep` plays the Claude Code process; the session's exit kills it.
         process = subprocess.Popen(["sleep", "900"], stdin=subprocess.DEVNULL)
-        session = Session(label, cwd, str(uuid.uuid4()), process)
+        session = Player(label, cwd, str(uuid.uuid4()), process)
         self.sessions.append(session)
         self.hook(session, "SessionStart", source="startup", model="claude-demo")
         return session
@@ -252,7 +252,7 @@ class Demo:
         for text in quoted:
             print(f"     | {text}".rstrip())
 
-    def show(self, session: Session, what: str, shown: list[str]) -> None:
+    def show(self, session: Player, what: str, shown: list[str]) -> None:
         what = what if " " in what else f"{what} hook"
         if shown:
             self.say(f"{what} -> {session.label}'s model is shown:", shown)
@@ -277,14 +277,14 @@ class Demo:
 
     def play(self) -> None:
         self.setup()
-        self.step("Session A starts in the main checkout (shop, branch main). It is alone.")
+        self.step("Player A starts in the main checkout (shop, branch main). It is alone.")
         a = self.start("A", self.repo)
 
         self.step("A is given a task and shares it.")
         self.hook(a, "UserPromptSubmit", prompt=f"please {TASK}")
         self.cli(a, "doing", TASK)
 
-        self.step("Session B starts in the worktree (shop-ui, branch ui/fixes).")
+        self.step("Player B starts in the worktree (shop-ui, branch ui/fixes).")
         b = self.start("B", self.worktree)
 
         self.step("B is asked for a change, edits styles.css, and finishes its turn.")
