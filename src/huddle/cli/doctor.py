@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from huddle import __version__
-from huddle.display import ago
+from huddle.display import ago, worktree_label
 from huddle.plugin import bootstrap, files
 from huddle.repo import gitfiles
 from huddle.store import ran
@@ -101,7 +101,62 @@ def dependency_checks() -> list[Check]:
     else:
         checks.append(Check(OK, "runtime dependencies", f"all importable in {where}"))
     checks.append(_venv_check())
+    checks.extend(_git_check())
     return checks
+
+
+def _git_check() -> list[Check]:
+    if not _importable("git"):
+        return []  # the line above says GitPython is missing
+    from huddle.repo import worktrees
+
+    version = worktrees.git_version()
+    if version is None:
+        return [
+            Check(
+                WARN,
+                "git",
+                "no git on the PATH",
+                "install git: huddle reads what Bash commands change through `git status`",
+            )
+        ]
+    spelled = ".".join(str(part) for part in version)
+    if version < worktrees.MERGE_TREE_VERSION:
+        return [
+            Check(
+                WARN,
+                "git",
+                f"git {spelled} is older than 2.38, which has `git merge-tree --write-tree`",
+                "a newer git lets huddle tell which lines of parallel work will conflict",
+            )
+        ]
+    return [Check(OK, "git", f"git {spelled}")]
+
+
+def _worktrees_check(main_worktree: str) -> list[Check]:
+    if not _importable("git"):
+        return []
+    import git
+
+    from huddle.repo import worktrees
+
+    try:
+        found = worktrees.listing(main_worktree)
+    except (git.GitCommandError, git.GitCommandNotFound, git.InvalidGitRepositoryError) as exc:
+        return [Check(WARN, "worktrees", f"git could not list them: {exc}".splitlines()[0])]
+    names = ", ".join(worktree_label(w.path, main_worktree) for w in found)
+    missing = [w for w in found if w.missing]
+    if missing:
+        gone = ", ".join(worktree_label(w.path, main_worktree) for w in missing)
+        return [
+            Check(
+                WARN,
+                "worktrees",
+                f"{len(found)} ({names}); the folders of {gone} are gone",
+                "git worktree prune",
+            )
+        ]
+    return [Check(OK, "worktrees", f"{len(found)} ({names})")]
 
 
 def _importable(module: str) -> bool:
@@ -158,6 +213,7 @@ def repository_checks() -> list[Check]:
         return [Check(FAIL, "repository", f"{loc.main_worktree}: {reason}")]
     state_dir = Path(loc.state_dir)
     checks = [Check(OK, "repository", f"main worktree {loc.main_worktree}")]
+    checks.extend(_worktrees_check(loc.main_worktree))
     if gitfiles.enabled_state_dir(loc) is None:
         if os.path.islink(state_dir) or (state_dir.exists() and not state_dir.is_dir()):
             checks.append(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from typing import Any
 
@@ -71,7 +72,9 @@ def run(as_json_output: bool, show_all: bool) -> int:
         print(table(shown, main, h.session_id, now, held, claimed))
     else:
         print("No live sessions in this repository.")
-    if not show_all:
+    if show_all:
+        print(worktree_lines(main, everyone))
+    else:
         left = [s for s in everyone if not s.live and now - s.record.last_activity < RECENTLY_LEFT]
         if left:
             words = ", ".join(
@@ -79,6 +82,28 @@ def run(as_json_output: bool, show_all: bool) -> int:
             )
             print(f"Not live: {words}. `huddle sessions --all` lists them.")
     return 0
+
+
+def worktree_lines(main: str, everyone: list[Session]) -> str:
+    """Every worktree of the repository, as git lists them, with its live sessions."""
+    from huddle.repo import worktrees
+
+    live: dict[str, list[str]] = {}
+    for s in everyone:
+        if s.live:
+            live.setdefault(os.path.realpath(s.record.worktree), []).append(s.name)
+    try:
+        found = worktrees.listing(main)
+    except ImportError:
+        return "\n(Listing worktrees needs GitPython, not installed here: see `huddle doctor`.)"
+    rows = []
+    for w in found:
+        names = live.get(os.path.realpath(w.path), [])
+        who = ", ".join(names) if names else ("(folder gone)" if w.missing else "no live session")
+        rows.append([clean(worktree_label(w.path, main), 60), clean(w.branch, 40) or "-", who])
+    widths = [max(len(row[i]) for row in rows) for i in range(2)] if rows else [0, 0]
+    lines = [f"  {a.ljust(widths[0])}  {b.ljust(widths[1])}  {c}" for a, b, c in rows]
+    return "\n".join(["", "Worktrees of this repository:", *lines])
 
 
 def _claimed(
