@@ -158,6 +158,25 @@ def test_sessions_table_marks_the_caller_and_json_has_the_fields(tmp_path):
         assert {e["name"]: (e["state"], e["live"]) for e in every}["ui-fixes"] == ("gone", False)
 
 
+def test_sessions_all_lists_every_worktree_git_knows_with_its_live_sessions(tmp_path):
+    repo, plugin = _setup(tmp_path)
+    worktree = add_worktree(repo, tmp_path / "shop-ui", "ui/fixes")
+    add_worktree(repo, tmp_path / "shop-docs", "docs")
+    plugin.cli("enable", cwd=repo, check=True)
+    a = new_session_id()
+    with StandIn() as pa:
+        plugin.hook("SessionStart", event("SessionStart", a, worktree), cwd=worktree, pid=pa.pid)
+        out = plugin.cli("sessions", "--all", cwd=repo, check=True).stdout
+    listed = out.split("Worktrees of this repository:\n", 1)[1].splitlines()
+    assert [line.split() for line in listed] == [
+        ["main", "checkout", "main", "no", "live", "session"],
+        ["../shop-docs", "docs", "no", "live", "session"],
+        ["../shop-ui", "ui/fixes", "ui-fixes"],
+    ]
+    plain = plugin.cli("sessions", cwd=repo, check=True).stdout
+    assert "Worktrees" not in plain
+
+
 def test_not_enabled_is_a_clear_error(tmp_path):
     repo, plugin = _setup(tmp_path)
     done = plugin.cli("sessions", cwd=repo)

@@ -95,3 +95,30 @@ def test_human_output_lists_fixes(tmp_path):
     out = Plugin(tmp_path / "data").cli("doctor", cwd=repo).stdout
     assert "fix: huddle enable" in out
     assert "thing(s) to look at" in out
+
+
+def test_git_and_the_worktrees_git_lists_are_reported(tmp_path):
+    import shutil
+    import subprocess
+
+    from tests.helpers import add_worktree
+
+    repo = make_repo(tmp_path / "shop")
+    add_worktree(repo, tmp_path / "shop-ui", "ui/fixes")
+    gone = add_worktree(repo, tmp_path / "shop-old", "old")
+    plugin = Plugin(tmp_path / "data")
+    found, _ = checks(plugin, repo)
+    version = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout
+    assert found["git"]["status"] == "ok"
+    assert found["git"]["detail"].split()[-1] in version
+    assert found["worktrees"] == {
+        "status": "ok",
+        "what": "worktrees",
+        "detail": "3 (main checkout, ../shop-old, ../shop-ui)",
+        "fix": "",
+    }
+    shutil.rmtree(gone)
+    found, _ = checks(plugin, tmp_path / "shop-ui")
+    assert found["worktrees"]["status"] == "warn"
+    assert "the folders of ../shop-old are gone" in found["worktrees"]["detail"]
+    assert found["worktrees"]["fix"] == "git worktree prune"
