@@ -150,7 +150,7 @@ class World:
 @pytest.fixture
 def world(tmp_path, fast_path, template, monkeypatch):
     made = World(tmp_path, fast_path, template)
-    # hookmain.run in this process logs where the launcher's child would.
+    # entry.run in this process logs where the launcher's child would.
     monkeypatch.setenv("CLAUDE_PLUGIN_DATA", str(made.plugin.data_dir))
     monkeypatch.setenv("CLAUDE_PID", str(made.pid))
     return made

@@ -109,7 +109,7 @@ def test_installed_plugin_runs_without_plugin_dir(
         "hooks/hooks.json",
         "hooks/run",
         "bin/huddle",
-        "src/huddle/hookmain.py",
+        "src/huddle/handlers/entry.py",
         "commands/sessions.md",
         "skills/huddle/SKILL.md",
         ".claude-plugin/plugin.json",
@@ -136,8 +136,8 @@ def test_installed_plugin_runs_without_plugin_dir(
     # Which copy the hooks ran from: their bytecode went to the plugin data dir under the
     # source's own path (PYTHONPYCACHEPREFIX).
     data = plugins / "data" / "huddle-huddle"
-    compiled = data / "pycache" / str(plugin_root).lstrip("/") / "src" / "huddle"
-    assert list(compiled.glob("hookmain.*.pyc")), sorted(data.rglob("hookmain*"))
+    compiled = data / "pycache" / str(plugin_root).lstrip("/") / "src" / "huddle" / "handlers"
+    assert list(compiled.glob("entry.*.pyc")), sorted(data.rglob("entry*"))
 
     doctor = huddle(
         "doctor", "--json", cwd=repo, home=home, scratch=tmp_path, binary=cli, check=False
