@@ -47,10 +47,7 @@ def send(
             reply_to=reply_to,
         )
     except senders.Throttled as exc:
-        raise UserError(
-            f"not sent: more than {exc.args[0]} items a minute from you "
-            "(the send_rate setting); wait a little"
-        ) from None
+        raise _flooded(exc) from None
     except senders.Repeated as exc:
         print(
             f'not sent again: you sent exactly this to "{recipient.name}" {ago(exc.ago)}',
@@ -69,6 +66,13 @@ def send(
     return 0
 
 
+def _flooded(exc: senders.Throttled) -> UserError:
+    return UserError(
+        f"not sent: more than {exc.args[0]} items a minute from you "
+        "(the send_rate setting); wait a little"
+    )
+
+
 def note(words: list[str], from_stdin: bool) -> int:
     h = here()
     text = _text(words, from_stdin)
@@ -78,10 +82,7 @@ def note(words: list[str], from_stdin: bool) -> int:
     try:
         _, recipients = messages.note(h.state_dir, sender_of(h, everyone), everyone, text)
     except senders.Throttled as exc:
-        raise UserError(
-            f"not sent: more than {exc.args[0]} items a minute from you "
-            "(the send_rate setting); wait a little"
-        ) from None
+        raise _flooded(exc) from None
     except senders.Repeated as exc:
         print(f"not sent again: you sent exactly this note {ago(exc.ago)}", file=sys.stderr)
         return 0

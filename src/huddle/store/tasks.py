@@ -38,30 +38,33 @@ class Unknown(TaskError):
     pass
 
 
-class Taken(TaskError):
+class Refused(TaskError):
+    """A change refused because of the state the task is in; `task` is that task."""
+
+    WHY = ""
+
+    def __init__(self, task: Task) -> None:
+        why = self.WHY.format(claimed_by_name=task.get("claimed_by_name"))
+        super().__init__(f"task {task['id']} {why}")
+        self.task = task
+
+
+class Taken(Refused):
     """Another session that still counts has claimed the task."""
 
-    def __init__(self, task: Task) -> None:
-        super().__init__(f"task {task['id']} is claimed by {task.get('claimed_by_name')!r}")
-        self.task = task
+    WHY = "is claimed by {claimed_by_name!r}"
 
 
-class Finished(TaskError):
-    def __init__(self, task: Task) -> None:
-        super().__init__(f"task {task['id']} is already done")
-        self.task = task
+class Finished(Refused):
+    WHY = "is already done"
 
 
-class NotYours(TaskError):
-    def __init__(self, task: Task) -> None:
-        super().__init__(f"task {task['id']} is not yours")
-        self.task = task
+class NotYours(Refused):
+    WHY = "is not yours"
 
 
-class NotClaimed(TaskError):
-    def __init__(self, task: Task) -> None:
-        super().__init__(f"task {task['id']} is not claimed")
-        self.task = task
+class NotClaimed(Refused):
+    WHY = "is not claimed"
 
 
 def folder(state_dir: str) -> str:
