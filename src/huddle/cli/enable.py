@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -12,8 +11,7 @@ from huddle.cli.errors import UserError
 from huddle.cli.here import calling_session, location
 from huddle.peers import sessions
 from huddle.repo import gitfiles
-from huddle.store import atomic
-from huddle.store.layout import MARKER
+from huddle.store import atomic, directory
 
 EXCLUDE_LINE = "/.claude/sessions/"
 
@@ -24,17 +22,12 @@ def enable() -> int:
     if reason:
         raise UserError(f"huddle will not enable here: {reason}")
     state_dir = Path(loc.state_dir)
-    state_dir.parent.mkdir(parents=True, exist_ok=True)
-    state_dir.mkdir(mode=0o700, exist_ok=True)
-    os.chmod(state_dir, 0o700)
+    directory.make(str(state_dir))
     if not gitfiles.is_own_path(loc):
         raise UserError(
             f"{state_dir} leads somewhere else through a symlink; huddle will not use it"
         )
-    marker = state_dir / MARKER
-    already = marker.is_file()
-    if not already:
-        atomic.write_json(marker, {"enabled_at": time.time(), "format": 1})
+    already = not directory.mark_enabled(str(state_dir), time.time())
     _add_exclude(loc)
     joined = _register_caller(loc, state_dir)
     if already:
@@ -99,7 +92,7 @@ def disable(yes: bool) -> int:
         return 0
     everyone = sessions.load_all(str(state_dir), time.time())
     live = [s.name for s in everyone if s.live]
-    files = sum(1 for _ in state_dir.rglob("*"))
+    files = directory.count_files(str(state_dir))
     print(f"Disabling huddle in {loc.main_worktree} deletes {state_dir}:")
     print(f"  {len(everyone)} session record(s), {files} file(s) in all")
     if live:
@@ -111,7 +104,7 @@ def disable(yes: bool) -> int:
         if answer not in ("y", "yes"):
             print("nothing was deleted")
             return 1
-    shutil.rmtree(state_dir)
+    directory.remove(str(state_dir))
     _remove_exclude(loc)
     print("huddle is disabled here; `huddle enable` turns it on again")
     return 0

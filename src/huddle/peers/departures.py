@@ -16,8 +16,6 @@ what a crash or an end then takes (holdings.py, the inbox) is imported when one 
 
 from __future__ import annotations
 
-import os
-
 from huddle import log
 from huddle.peers import liveness
 from huddle.store import atomic, heartbeats
@@ -104,15 +102,9 @@ def _mark_gone(state_dir: str, session_id: str, now: float) -> tuple[Record, Hel
         given.append(give_back(state_dir, record))
 
     try:
-        record = heartbeats.update(state_dir, session_id, change)
+        record = heartbeats.update(state_dir, session_id, change, activity=False)
     except (_Skip, FileNotFoundError, atomic.Corrupt):
         return None
-    last = record.get("last_activity")
-    if isinstance(last, (int, float)):
-        try:  # the rewrite must not pass for activity: the file's mtime is last_activity
-            os.utime(heartbeats.path_for(state_dir, session_id), (last, last))
-        except OSError:
-            pass
     return record, given[0]
 
 

@@ -57,18 +57,30 @@ def write_raw(state_dir: str | os.PathLike[str], data: dict[str, Any]) -> None:
 
 
 def update(
-    state_dir: str | os.PathLike[str], session_id: str, change: Callable[[dict[str, Any]], None]
+    state_dir: str | os.PathLike[str],
+    session_id: str,
+    change: Callable[[dict[str, Any]], None],
+    *,
+    activity: bool = True,
 ) -> dict[str, Any]:
     """Read, change and rewrite the record while holding the session's own lock.
 
     A session's hooks can run at once (PostToolUse of parallel tools) and so can its `huddle`
-    commands; without the lock one rewrite could undo another. FileNotFoundError and
-    atomic.Corrupt as for read_raw.
+    commands; without the lock one rewrite could undo another. With `activity` False the
+    rewrite does not count as the session's activity. FileNotFoundError and atomic.Corrupt as
+    for read_raw.
     """
     with guard.exclusive(_lock_path(state_dir, session_id), timeout=None):
         data = read_raw(state_dir, session_id)
         change(data)
         write_raw(state_dir, data)
+        last = data.get("last_activity")
+        if not activity and isinstance(last, (int, float)):
+            # The file's mtime is the session's last activity: this rewrite is none of it.
+            try:
+                os.utime(path_for(state_dir, session_id), (last, last))
+            except OSError:
+                pass
         return data
 
 
