@@ -37,6 +37,7 @@ own code in a process of its own).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -1353,6 +1354,107 @@ def summarize_restore(
     }
 
 
+Row = dict[str, Any]
+VERDICTS = {True: "PASS", False: "FAIL", None: ""}
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    width: int
+    cell: Callable[[Row], str]
+    left: bool = False  # names and targets read from the left, figures line up on the right
+    gap: str = " "  # before the column
+
+    def fit(self, text: str) -> str:
+        return text.ljust(self.width) if self.left else text.rjust(self.width)
+
+
+def print_table(columns: list[Column], rows: list[Row]) -> None:
+    def line(cells: list[str]) -> str:
+        first, *rest = columns
+        return first.fit(cells[0]) + "".join(
+            column.gap + column.fit(cell) for column, cell in zip(rest, cells[1:])
+        )
+
+    header = line([column.title for column in columns])
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        print(line([column.cell(row) for column in columns]))
+
+
+def outcome(row: Row, rounds: int, quiet: Callable[[Row], bool], shortfall: str) -> str:
+    """PASS or FAIL (nothing for a case without a target), then whatever the runs did amiss: a
+    hook that fails or prints where it should be silent may well look fast."""
+    words = [VERDICTS[row["pass"]]]
+    if row.get("prints"):
+        words.append(f"(output in {row['printed']}/{rounds} runs)")
+    elif row["printed"] and quiet(row):
+        words.append(f"(printed output {row['printed']}x)")
+    if row.get("incomplete"):
+        words.append(f"({row['incomplete']} {shortfall})")
+    if row["failures"]:
+        words.append(f"({row['failures']} non-zero exits)")
+    return " ".join(word for word in words if word)
+
+
+def times(key: str) -> Callable[[Row], str]:
+    return lambda row: f"{row[key]:.2f}x" if row[key] is not None else ""
+
+
+def millis(key: str) -> Callable[[Row], str]:
+    return lambda row: f"{row[key]:.1f}"
+
+
+@dataclass(frozen=True)
+class CaseTable:
+    """A table of cases: the name (prefixed with its plugin root's number when there are
+    several), the live `peers` if asked, the figures, the ratios to another case if any (headed
+    `against`, from the row's `against_key` and cpu_<against_key>), then the target and the
+    outcome, where `quiet` says which rows should print nothing and `shortfall` what incomplete
+    runs lacked."""
+
+    name_width: int
+    target_width: int
+    against: str = ""
+    against_key: str = ""
+    peers: bool = False
+    quiet: Callable[[Row], bool] = lambda row: True
+    shortfall: str = ""
+
+    def columns(self, rounds: int, plugins: int) -> list[Column]:
+        def name(row: Row) -> str:
+            return f"[{row['plugin']}] {row['case']}" if plugins > 1 else row["case"]
+
+        def result(row: Row) -> str:
+            return outcome(row, rounds, self.quiet, self.shortfall)
+
+        columns = [Column("case", self.name_width + (4 if plugins > 1 else 0), name, left=True)]
+        if self.peers:
+            columns.append(Column("peers", 5, lambda row: str(row["peers"])))
+        columns += [
+            Column("median ms", 9, millis("median_ms")),
+            Column("p90 ms", 8, millis("p90_ms")),
+            Column("x floor", 8, times("ratio")),
+        ]
+        # The CPU twin of `against` fits in 7 characters: "x empty" becomes "cpu x e".
+        key, twin = self.against_key, f"cpu {self.against[:3]}"
+        if key:
+            columns.append(Column(self.against, max(8, len(self.against)), times(key)))
+        columns.append(Column("cpu ms", 7, millis("cpu_median_ms")))
+        if key:
+            columns.append(Column(twin, 7, times(f"cpu_{key}")))
+        return [
+            *columns,
+            Column("target", self.target_width, lambda row: row["target"], left=True, gap="  "),
+            Column("result", 0, result, left=True),
+        ]
+
+    def print(self, rows: list[Row], rounds: int, plugins: int = 1) -> None:
+        print_table(self.columns(rounds, plugins), rows)
+
+
 _GROUP_TITLES = {
     "floor": "baseline",
     "hot": "enabled, hot path ({peers} live peers, session in a linked worktree)",
@@ -1360,9 +1462,15 @@ _GROUP_TITLES = {
     "end": "enabled, SessionEnd (Claude Code's budget: 1.5 s for all SessionEnd hooks)",
     "off": "repository where huddle is not enabled",
 }
+HOOKS_TABLE = CaseTable(26, 16, quiet=lambda row: row["group"] in ("hot", "off"))
+LEASES_TABLE = CaseTable(30, 29, "x 1 peer", "x_1_peer", peers=True)
+MESSAGES_TABLE = CaseTable(32, 14, "x empty", "x_empty_history", shortfall="runs showed fewer")
+RESTORE_TABLE = CaseTable(
+    32, 14, "x nothing", "x_nothing_held", shortfall="runs restored no messages"
+)
 
 
-def print_table(report: dict[str, Any]) -> None:
+def print_report(report: dict[str, Any]) -> None:
     facts = report["python"]
     machine = report["machine"]
     plugins = report["plugins"]
@@ -1385,29 +1493,14 @@ def print_table(report: dict[str, Any]) -> None:
         + ("; PYTHONDONTWRITEBYTECODE is set" if facts["PYTHONDONTWRITEBYTECODE"] else "")
     )
     print()
-    header = (
-        f"{'case':<26} {'median ms':>9} {'p90 ms':>8} {'x floor':>8} {'cpu ms':>7}  "
-        f"{'target':<16} result"
-    )
     cases = report["cases"]
-    blocks = [(row["plugin"], row["group"]) for row in cases]
-    for index, row in enumerate(cases):
-        if index == 0 or blocks[index - 1] != blocks[index]:
-            label = f"[{row['plugin']}] " if len(plugins) > 1 and row["plugin"] else ""
-            print(label + _GROUP_TITLES[row["group"]].format(peers=report["peers"]))
-            print(header)
-            print("-" * len(header))
-        verdict = {True: "PASS", False: "FAIL", None: ""}[row["pass"]]
-        if row["failures"]:
-            verdict += f" ({row['failures']} non-zero exits)"
-        if row["printed"] and row["group"] in ("hot", "off"):
-            verdict += f" (printed output {row['printed']}x)"
-        print(
-            f"{row['case']:<26} {row['median_ms']:>9.1f} {row['p90_ms']:>8.1f} "
-            f"{row['ratio']:>7.2f}x {row['cpu_median_ms']:>7.1f}  {row['target']:<16} {verdict}"
-        )
-        if index + 1 == len(cases) or blocks[index + 1] != blocks[index]:
-            print()
+    for (plugin, group), block in itertools.groupby(
+        cases, key=lambda row: (row["plugin"], row["group"])
+    ):
+        label = f"[{plugin}] " if len(plugins) > 1 and plugin else ""
+        print(label + _GROUP_TITLES[group].format(peers=report["peers"]))
+        HOOKS_TABLE.print(list(block), report["rounds"])
+        print()
     if report["leases"]:
         print_leases(report["leases"], report["rounds"], len(plugins))
     if report["messages"]:
@@ -1464,29 +1557,7 @@ def print_leases(leases: dict[str, Any], rounds: int, plugin_count: int) -> None
             f"{layout['one']['live_peers']} live peer holding {layout['one']['leases']} lease; "
             f"measured session in a linked worktree; set up in {layout['setup_s']:.0f} s"
         )
-    width = 34 if plugin_count > 1 else 30
-    header = (
-        f"{'case':<{width}} {'peers':>5} {'median ms':>9} {'p90 ms':>8} {'x floor':>8} "
-        f"{'x 1 peer':>8} {'cpu ms':>7} {'cpu x 1':>7}  {'target':<29} result"
-    )
-    print(header)
-    print("-" * len(header))
-    for row in leases["cases"]:
-        name = f"[{row['plugin']}] {row['case']}" if plugin_count > 1 else row["case"]
-        verdict = {True: "PASS", False: "FAIL", None: ""}[row["pass"]]
-        if row["prints"]:
-            verdict += f" (output in {row['printed']}/{rounds} runs)"
-        elif row["printed"]:
-            verdict += f" (printed output {row['printed']}x)"
-        if row["failures"]:
-            verdict += f" ({row['failures']} non-zero exits)"
-        scale = f"{row['x_1_peer']:>7.2f}x" if row["x_1_peer"] is not None else ""
-        cpu_scale = f"{row['cpu_x_1_peer']:>6.2f}x" if row["cpu_x_1_peer"] is not None else ""
-        print(
-            f"{name:<{width}} {row['peers']:>5} {row['median_ms']:>9.1f} {row['p90_ms']:>8.1f} "
-            f"{row['ratio']:>7.2f}x {scale:>8} {row['cpu_median_ms']:>7.1f} {cpu_scale:>7}  "
-            f"{row['target']:<29} {verdict.strip()}"
-        )
+    LEASES_TABLE.print(leases["cases"], rounds, plugin_count)
     print()
 
 
@@ -1501,33 +1572,7 @@ def print_messages(mail: dict[str, Any], rounds: int, plugin_count: int) -> None
             f"{layout['peers']} live peers; measured session in a linked worktree; "
             f"set up in {layout['setup_s']:.0f} s"
         )
-    width = 36 if plugin_count > 1 else 32
-    header = (
-        f"{'case':<{width}} {'median ms':>9} {'p90 ms':>8} {'x floor':>8} {'x empty':>8} "
-        f"{'cpu ms':>7} {'cpu x e':>7}  {'target':<14} result"
-    )
-    print(header)
-    print("-" * len(header))
-    for row in mail["cases"]:
-        name = f"[{row['plugin']}] {row['case']}" if plugin_count > 1 else row["case"]
-        verdict = {True: "PASS", False: "FAIL", None: ""}[row["pass"]]
-        if row["prints"]:
-            verdict += f" (output in {row['printed']}/{rounds} runs)"
-        elif row["printed"]:
-            verdict += f" (printed output {row['printed']}x)"
-        if row["incomplete"]:
-            verdict += f" ({row['incomplete']} runs showed fewer)"
-        if row["failures"]:
-            verdict += f" ({row['failures']} non-zero exits)"
-        empty = row["x_empty_history"]
-        cpu_empty = row["cpu_x_empty_history"]
-        print(
-            f"{name:<{width}} {row['median_ms']:>9.1f} {row['p90_ms']:>8.1f} "
-            f"{row['ratio']:>7.2f}x {f'{empty:.2f}x' if empty is not None else '':>8} "
-            f"{row['cpu_median_ms']:>7.1f} "
-            f"{f'{cpu_empty:.2f}x' if cpu_empty is not None else '':>7}  "
-            f"{row['target']:<14} {verdict.strip()}"
-        )
+    MESSAGES_TABLE.print(mail["cases"], rounds, plugin_count)
     print()
 
 
@@ -1543,30 +1588,7 @@ def print_restore(restore: dict[str, Any], rounds: int, plugin_count: int) -> No
             f"unread items: {layout['restored_chars']} characters (budget {RESTORE_BUDGET}); "
             f"set up in {layout['setup_s']:.0f} s"
         )
-    width = 36 if plugin_count > 1 else 32
-    header = (
-        f"{'case':<{width}} {'median ms':>9} {'p90 ms':>8} {'x floor':>8} {'x nothing':>9} "
-        f"{'cpu ms':>7} {'cpu x n':>7}  {'target':<14} result"
-    )
-    print(header)
-    print("-" * len(header))
-    for row in restore["cases"]:
-        name = f"[{row['plugin']}] {row['case']}" if plugin_count > 1 else row["case"]
-        verdict = {True: "PASS", False: "FAIL", None: ""}[row["pass"]]
-        if row["prints"]:
-            verdict += f" (output in {row['printed']}/{rounds} runs)"
-        if row["incomplete"]:
-            verdict += f" ({row['incomplete']} runs restored no messages)"
-        if row["failures"]:
-            verdict += f" ({row['failures']} non-zero exits)"
-        nothing, cpu_nothing = row["x_nothing_held"], row["cpu_x_nothing_held"]
-        print(
-            f"{name:<{width}} {row['median_ms']:>9.1f} {row['p90_ms']:>8.1f} "
-            f"{row['ratio']:>7.2f}x {f'{nothing:.2f}x' if nothing is not None else '':>9} "
-            f"{row['cpu_median_ms']:>7.1f} "
-            f"{f'{cpu_nothing:.2f}x' if cpu_nothing is not None else '':>7}  "
-            f"{row['target']:<14} {verdict.strip()}"
-        )
+    RESTORE_TABLE.print(restore["cases"], rounds, plugin_count)
     print()
 
 
@@ -1706,7 +1728,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print_table(report)
+        print_report(report)
     return 0
 
 
