@@ -34,19 +34,19 @@ def main() -> int:
     root, state = sys.argv[1], sys.argv[2]
     sys.path.insert(0, os.path.join(root, "src"))
     from huddle.peers import sessions
-    from huddle.store import mailbox
+    from huddle.store import mailbox, posting
     from huddle.talk import messages
 
     serial = 0
 
-    def senders(me: str) -> list[messages.Sender]:
+    def senders(me: str) -> list[posting.Sender]:
         everyone = sessions.load_all(state, time.time())
         peers = [
-            messages.Sender(s.session_id, s.name, s.record.branch)
+            posting.Sender(s.session_id, s.name, s.record.branch)
             for s in everyone
             if s.session_id != me and s.live
         ]
-        return [*peers, messages.Sender(None, "benchmark-person", "")]
+        return [*peers, posting.Sender(None, "benchmark-person", "")]
 
     def recipient(me: str) -> sessions.Session:
         return next(s for s in sessions.load_all(state, time.time()) if s.session_id == me)

@@ -63,5 +63,5 @@ def table(report: dict) -> str:
     bench = runpy.run_path(str(ROOT / "bench" / "hooks.py"), run_name="bench_hooks")
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        bench["print_table"](report)
+        bench["print_report"](report)
     return out.getvalue()
