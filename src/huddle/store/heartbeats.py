@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from huddle.store import atomic, guard
+from huddle.store import atomic
 from huddle.store.ids import is_session_id
 from huddle.store.layout import HEARTBEAT_SUFFIX as SUFFIX
 
@@ -70,6 +70,8 @@ def update(
     rewrite does not count as the session's activity. FileNotFoundError and atomic.Corrupt as
     for read_raw.
     """
+    from huddle.store import guard  # not for `touch`, all PreToolUse needs
+
     with guard.exclusive(_lock_path(state_dir, session_id), timeout=None):
         data = read_raw(state_dir, session_id)
         change(data)
