@@ -9,7 +9,7 @@ import itertools
 import json
 import os
 
-from huddle.store.layout import FILE_MODE
+from huddle.store.layout import FILE_MODE, FOLDER_MODE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -27,6 +27,26 @@ def _temp_beside(path: str) -> tuple[int, str]:
             return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), tmp
         except FileExistsError:
             continue  # left by an earlier process with the same pid
+
+
+def make_dirs(path: str | os.PathLike[str]) -> None:
+    """The folder `path` and every missing folder above it, each mode 0700: os.makedirs gives
+    its mode to the last folder only, the others get the umask's."""
+    try:
+        os.mkdir(path, FOLDER_MODE)
+    except FileExistsError:
+        if not os.path.isdir(path):
+            raise
+    except FileNotFoundError:
+        parent = os.path.dirname(os.fspath(path))
+        if not parent or parent == os.fspath(path):
+            raise
+        make_dirs(parent)
+        try:
+            os.mkdir(path, FOLDER_MODE)
+        except FileExistsError:  # made by another writer meanwhile
+            if not os.path.isdir(path):
+                raise
 
 
 def write_bytes(path: str | os.PathLike[str], data: bytes, *, durable: bool = True) -> None:

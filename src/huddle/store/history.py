@@ -23,7 +23,7 @@ def day(stamp: float) -> str:
 
 def record(state_dir: str, name: str, message: dict[str, Any]) -> None:
     folder = os.path.join(state_dir, HISTORY, day(message["at"]))
-    os.makedirs(folder, mode=0o700, exist_ok=True)
+    atomic.make_dirs(folder)
     data = json.dumps(message, ensure_ascii=False).encode("utf-8")
     atomic.write_bytes(os.path.join(folder, name), data, durable=False)
 

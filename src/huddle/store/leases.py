@@ -19,14 +19,20 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+def _path(state_dir: str, key: str, session_id: str) -> str:
+    if not is_session_id(session_id):
+        raise ValueError(f"not a session id: {session_id!r}")
+    return os.path.join(state_dir, LEASES, encode(key), session_id + ".json")
+
+
 def take(state_dir: str, key: str, session_id: str, worktree: str, now: float) -> None:
     """Take or renew the session's lease on `key`."""
-    folder = os.path.join(state_dir, LEASES, encode(key))
+    path = _path(state_dir, key, session_id)
     entry = {"path": key, "session_id": session_id, "worktree": worktree, "at": now}
     for attempt in (1, 2):
-        os.makedirs(folder, mode=0o700, exist_ok=True)
+        atomic.make_dirs(os.path.dirname(path))
         try:
-            atomic.write_json(os.path.join(folder, session_id + ".json"), entry, durable=False)
+            atomic.write_json(path, entry, durable=False)
             return
         except FileNotFoundError:
             if attempt == 2:  # a sweep removed the empty folder in between, twice
@@ -63,18 +69,14 @@ def holders(state_dir: str, key: str, now: float, ttl: float) -> list[dict[str, 
 def release(state_dir: str, keys: list[str], session_id: str) -> None:
     for key in keys:
         try:
-            os.unlink(os.path.join(state_dir, LEASES, encode(key), session_id + ".json"))
+            os.unlink(_path(state_dir, key, session_id))
         except (FileNotFoundError, NotADirectoryError):
             pass
 
 
 def held(state_dir: str, keys: list[str], session_id: str) -> list[str]:
     """Which of `keys` the session still has a lease file on (expired or not)."""
-    return [
-        key
-        for key in keys
-        if os.path.exists(os.path.join(state_dir, LEASES, encode(key), session_id + ".json"))
-    ]
+    return [key for key in keys if os.path.exists(_path(state_dir, key, session_id))]
 
 
 def others(state_dir: str, key: str, session_id: str) -> list[str]:
@@ -103,7 +105,8 @@ def sweep(state_dir: str, now: float, older_than: float) -> int:
     removed = 0
     root = os.path.join(state_dir, LEASES)
     try:
-        folders = [entry.path for entry in os.scandir(root)]
+        # A link among them is never followed: whatever it points at is not huddle's.
+        folders = [e.path for e in os.scandir(root) if e.is_dir(follow_symlinks=False)]
     except OSError:
         return 0
     for folder in folders:

@@ -105,7 +105,7 @@ def acquire(
     that does not is removed on the way. The caller's own lock on the same pattern is renewed.
     """
     folder = os.path.join(state_dir, LOCKS)
-    os.makedirs(os.path.join(folder, GLOBS), mode=0o700, exist_ok=True)
+    atomic.make_dirs(os.path.join(folder, GLOBS))
     with guard.exclusive(os.path.join(folder, GUARD)):
         for existing in every(state_dir):
             if not counts(existing):

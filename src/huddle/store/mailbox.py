@@ -15,6 +15,7 @@ import itertools
 import os
 
 from huddle.store import atomic
+from huddle.store.ids import is_session_id
 from huddle.store.layout import MAIL, URGENT_SHOWN
 
 TYPE_CHECKING = False
@@ -27,6 +28,9 @@ _counter = itertools.count()
 
 
 def box(state_dir: str, session_id: str, part: str) -> str:
+    """The session's inbox folder `part` (tmp, new, cur or bad)."""
+    if not is_session_id(session_id):
+        raise ValueError(f"not a session id: {session_id!r}")
     return os.path.join(state_dir, MAIL, session_id, part)
 
 
@@ -40,7 +44,7 @@ def deliver(state_dir: str, recipient: str, name: str, data: bytes) -> None:
     """Put a message (its JSON bytes) into the recipient's inbox under `name`."""
     tmp, new = box(state_dir, recipient, "tmp"), box(state_dir, recipient, "new")
     for folder in (tmp, new, box(state_dir, recipient, "cur")):
-        os.makedirs(folder, mode=0o700, exist_ok=True)
+        atomic.make_dirs(folder)
     aside = os.path.join(tmp, f"{name}.{os.getpid()}.{next(_counter)}")
     atomic.write_bytes(aside, data)
     os.rename(aside, os.path.join(new, name))
@@ -76,7 +80,7 @@ def set_aside(state_dir: str, session_id: str, name: str, reason: str) -> None:
     from huddle import log
 
     bad = box(state_dir, session_id, "bad")
-    os.makedirs(bad, mode=0o700, exist_ok=True)
+    atomic.make_dirs(bad)
     try:
         os.rename(os.path.join(box(state_dir, session_id, "new"), name), os.path.join(bad, name))
     except FileNotFoundError:
@@ -132,8 +136,10 @@ def sweep_tmp(state_dir: str, now: float, older_than: float) -> int:
     except OSError:
         return 0
     return sum(
-        remove_older_than(box(state_dir, session_id, "tmp"), now, older_than)
-        for session_id in inboxes
+        remove_older_than(tmp, now, older_than)
+        for tmp in (box(state_dir, s, "tmp") for s in inboxes if is_session_id(s))
+        # A link is never followed: whatever it points at is not huddle's.
+        if not os.path.islink(tmp) and not os.path.islink(os.path.dirname(tmp))
     )
 
 
@@ -154,14 +160,12 @@ def mark_interrupted(state_dir: str, session_id: str, now: float) -> None:
 
 
 def _urgent_shown(state_dir: str, session_id: str) -> str:
-    return os.path.join(state_dir, MAIL, session_id, URGENT_SHOWN)
+    return os.path.join(os.path.dirname(box(state_dir, session_id, "new")), URGENT_SHOWN)
 
 
 def forget(state_dir: str, session_id: str) -> None:
     """The session's whole inbox, read and unread (when its record is swept)."""
     import shutil
-
-    from huddle.store.ids import is_session_id
 
     if is_session_id(session_id):
         shutil.rmtree(os.path.join(state_dir, MAIL, session_id), ignore_errors=True)

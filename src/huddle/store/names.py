@@ -46,7 +46,7 @@ def claim(
 ) -> bool:
     """Give `name` to the session; False if another session still holds it."""
     folder = os.path.join(state_dir, NAMES)
-    os.makedirs(folder, mode=0o700, exist_ok=True)
+    atomic.make_dirs(folder)
     path = os.path.join(folder, name)
     for _ in range(3):
         if atomic.create_exclusive(path, session_id.encode()):

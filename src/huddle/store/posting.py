@@ -35,8 +35,16 @@ class Sender:
 
     @property
     def key(self) -> str:
-        """Who this is in the senders' records: the session id, or the person's name."""
-        return self.session_id or "user-" + "".join(c for c in self.name if c.isalnum())[:40]
+        """Who this is in the senders' records: the session id, or the person's name, in
+        ASCII letters and digits (and a hash of the whole name when it is not all ASCII)."""
+        if self.session_id:
+            return self.session_id
+        plain = "".join(c for c in self.name if c.isascii() and c.isalnum())[:40]
+        if not self.name.isascii():
+            import hashlib
+
+            plain += "-" + hashlib.sha256(self.name.encode("utf-8")).hexdigest()[:12]
+        return "user-" + plain
 
 
 def new_id() -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import os
 
-from huddle.store.layout import FILE_MODE, FOLDER_MODE, RAN
+from huddle.store import atomic
+from huddle.store.layout import FILE_MODE, RAN
 from huddle.vocab import EVENTS
 
 
@@ -16,7 +17,7 @@ def mark(state_dir: str, event_name: str, now: float) -> None:
     try:
         os.utime(path, (now, now))
     except FileNotFoundError:
-        os.makedirs(os.path.dirname(path), mode=FOLDER_MODE, exist_ok=True)
+        atomic.make_dirs(os.path.dirname(path))
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE))
         os.utime(path, (now, now))
 

@@ -8,7 +8,7 @@ import os
 import re
 
 from huddle.store import atomic, guard
-from huddle.store.layout import FOLDER_MODE, GUARD, SENDERS
+from huddle.store.layout import GUARD, SENDERS
 
 KEPT = 1000
 _KEY = re.compile(r"^[A-Za-z0-9-]{1,64}$")
@@ -34,7 +34,7 @@ def check(
     if not _KEY.match(key):
         raise ValueError(f"not a sender key: {key!r}")
     folder = os.path.join(state_dir, SENDERS)
-    os.makedirs(folder, mode=FOLDER_MODE, exist_ok=True)
+    atomic.make_dirs(folder)
     path = os.path.join(folder, key + ".json")
     with guard.exclusive(os.path.join(folder, GUARD)):
         try:

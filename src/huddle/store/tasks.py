@@ -126,7 +126,7 @@ def find(state_dir: str, given: str) -> Task:
 
 
 def _guard(state_dir: str) -> AbstractContextManager[None]:
-    os.makedirs(folder(state_dir), mode=0o700, exist_ok=True)
+    atomic.make_dirs(folder(state_dir))
     return guard.exclusive(os.path.join(folder(state_dir), GUARD))
 
 

@@ -11,7 +11,7 @@ import os
 
 from huddle.store import atomic
 from huddle.store.ids import is_session_id
-from huddle.store.layout import FOLDER_MODE, TURNS
+from huddle.store.layout import TURNS
 
 _READ_LIMIT = 16 << 20  # a full snapshot of long paths is well over atomic's default 1 MiB
 
@@ -25,7 +25,7 @@ def path_for(state_dir: str, session_id: str) -> str:
 def save(state_dir: str, session_id: str, snap: dict[str, list[int]]) -> None:
     """Store a snapshot as compact JSON; readers see the old one or the new one, never a part."""
     path = path_for(state_dir, session_id)
-    os.makedirs(os.path.dirname(path), mode=FOLDER_MODE, exist_ok=True)
+    atomic.make_dirs(os.path.dirname(path))
     atomic.write_json(path, snap, durable=False)
 
 

@@ -10,7 +10,7 @@ import os
 
 from huddle.store import atomic
 from huddle.store.ids import is_session_id
-from huddle.store.layout import FOLDER_MODE, WARNED, encode
+from huddle.store.layout import WARNED, encode
 
 
 def first_in_a_while(
@@ -27,7 +27,7 @@ def first_in_a_while(
             return False
         os.utime(marker, (now, now))
     except FileNotFoundError:
-        os.makedirs(folder, mode=FOLDER_MODE, exist_ok=True)
+        atomic.make_dirs(folder)
         atomic.write_bytes(marker, b"", durable=False)
         os.utime(marker, (now, now))
     return True
