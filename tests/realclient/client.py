@@ -40,7 +40,7 @@ from .mockapi import MockAPI, Record
 
 __all__ = ["ClaudeSession", "PrintResult", "find_claude", "isolated_env", "repo_root", "run_print"]
 
-CLAUDE_VERSION = "2.1.328"
+CLAUDE_VERSION = "2.1.332"
 # Marks the client's environment, and so every process it starts, for cleanup.
 _TAG_VAR = "HUDDLE_REALCLIENT_TAG"
 # Variables that the client needs from the outer environment; everything else (notably any
