@@ -2,7 +2,7 @@
 
 ``ClaudeSession`` keeps one client process alive across turns the way an interactive session
 is: ``claude -p --input-format stream-json --output-format stream-json --verbose``. Observed
-with client 2.1.328:
+with client 2.1.332:
 
 * SessionStart hooks run as soon as the process starts, before any input; the stream then
   carries ``system/hook_started`` and ``system/hook_response`` events (with ``session_id``).
@@ -13,7 +13,8 @@ with client 2.1.328:
 * Slash commands work as plain user turns: ``send("/huddle:sessions")`` or
   ``send("/plug:cmd some args")`` expands the command (its ``!`` lines run first) and the model
   gets the expanded body as the prompt. Plain-string and text-block content both work.
-* Closing stdin ends the session: SessionEnd hooks run (1.5 s budget) and the process exits 0.
+* Closing stdin ends the session: SessionEnd hooks run (1.5 s budget, or the hook's own
+  ``timeout`` if that is shorter) and the process exits 0, about 1.5 s after they end.
 * One turn with a tool call takes well under a second; process start-up about 0.3 s.
 """
 
@@ -40,7 +41,7 @@ from .mockapi import MockAPI, Record
 
 __all__ = ["ClaudeSession", "PrintResult", "find_claude", "isolated_env", "repo_root", "run_print"]
 
-CLAUDE_VERSION = "2.1.328"
+CLAUDE_VERSION = "2.1.332"
 # Marks the client's environment, and so every process it starts, for cleanup.
 _TAG_VAR = "HUDDLE_REALCLIENT_TAG"
 # Variables that the client needs from the outer environment; everything else (notably any

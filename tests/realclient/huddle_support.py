@@ -3,7 +3,7 @@
 These run the project's plugin, not a probe plugin: sessions get an environment in which the
 hooks find ``python3`` and the ``huddle`` CLI of slash commands and Bash tool calls runs on the
 test interpreter (which has pydantic, as the plugin's own venv would), without building that
-venv. Observed with client 2.1.328 (see test_peers for the assertions that pin them down):
+venv. Observed with client 2.1.332 (see test_peers for the assertions that pin them down):
 
 * ``CLAUDE_PID`` in hooks, ``!`` lines and Bash tool calls is exactly the pid of the process the
   test started (``ClaudeSession.pid``): the npm package's ``bin/claude`` is the native client

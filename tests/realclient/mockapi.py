@@ -17,11 +17,13 @@ answer depends only on the request:
   NotebookEdit, WebFetch) are not in ``tools`` until ToolSearch loads them, so they fall back
   to text.
 
-What client 2.1.328 sends (observed):
+What client 2.1.332 sends (observed):
 
 * Only ``POST /v1/messages?beta=true`` with ``"stream": true``, once per model call of the
   main agent loop; every such request carries the full ``tools`` list. No title, quota or
-  count_tokens requests happen with ``CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1``.
+  count_tokens requests happen with ``CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1``. The model
+  calls of a subagent (the Agent tool) look the same, with ``cc_is_subagent=true`` in the
+  billing line of the system prompt: ``conversation_requests()`` counts them too.
 * The one side request seen is the summary call of ``/compact``: it looks like a conversation
   call (same system prompt and ``tools``) with the summary instructions appended as a text block
   to the newest user message. The mock answers it with ``<analysis>``/``<summary>`` tags; without
@@ -44,7 +46,9 @@ What client 2.1.328 sends (observed):
   - ``UserPromptSubmit hook success: <stdout>``, ``UserPromptSubmit hook additional context: ...``
   - ``PreToolUse:Write hook additional context: <text>`` and
     ``PostToolUse:Write hook additional context: <text>`` in the entry after the tool_result
-  - additionalContext of several hooks on one event share one header, joined by ``"\\n"``
+  - additionalContext of several hooks on one PreToolUse call share one header, joined by
+    ``"\\n"``; on UserPromptSubmit and PostToolUse each hook's text has its own header. Either
+    way the texts come in the order the hooks finished, not the order of hooks.json
   - a PreToolUse deny is an error tool_result (``is_error: true``) whose content is
     ``PreToolUse:Edit hook error: <reason>``; the tool does not run
   - additionalContext of an ``async`` hook arrives on the next turn as a system entry holding

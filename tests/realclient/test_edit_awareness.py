@@ -9,7 +9,7 @@ tool call (what it was shown), on the files on disk, and on what huddle keeps (h
 Session A is renamed "alice" first, so that its name, its branch (``main``) and its worktree
 ("main checkout") are three different words in what session B is shown.
 
-Observed with client 2.1.328 and pinned down here:
+Observed with client 2.1.332 and pinned down here:
 
 * A PreToolUse ``additionalContext`` reaches the model in the same request as the tool result,
   as a ``role: "system"`` entry right after the tool_result message, headed

@@ -6,7 +6,7 @@ linked worktree on branch ``ui/fixes`` (named "ui-fixes"). Each talks to its own
 tests assert on what B's "model" is shown (the recorded request bodies), on what A's slash
 commands print, and on what ``huddle sent`` / ``huddle log`` report.
 
-Observed with client 2.1.328 and pinned down here:
+Observed with client 2.1.332 and pinned down here:
 
 * The ```` ```! ```` block of ``commands/note.md`` and ``commands/message.md`` runs in this
   client: ``$ARGUMENTS`` is pasted into a quoted heredoc, so parentheses, quotes, ``$``,

@@ -5,7 +5,7 @@ MockAPI and asserts on what the "model" was shown (the recorded request bodies) 
 files huddle keeps. Sessions of one test share one HOME, and so one plugin data dir, as the
 sessions of one user do.
 
-Observed with client 2.1.328 and pinned down here:
+Observed with client 2.1.332 and pinned down here:
 
 * ``CLAUDE_PID`` (hooks, ``!`` lines, Bash tool calls) is ``ClaudeSession.pid`` itself.
 * The plugin's ``bin/`` is on PATH (appended last) for Bash tool calls and for the ``!`` lines

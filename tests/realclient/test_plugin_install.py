@@ -1,6 +1,6 @@
 """The plugin as Claude Code itself judges and installs it (real client, isolated HOME).
 
-Observed with client 2.1.328:
+Observed with client 2.1.332:
 
 * ``claude plugin install`` copies the marketplace's plugin folder verbatim (everything but
   ``.git``, ignored files included) to ``$HOME/.claude/plugins/cache/<marketplace>/<plugin>/
@@ -10,7 +10,7 @@ Observed with client 2.1.328:
   Bash tool's PATH. From a local directory sessions run the plugin *in that directory*: the
   cache copy is made but unused, and with the directory gone the plugin does not load at all.
 * The marketplace lists huddle at ``./``, the repository root, so installing straight from a
-  developer checkout copies its ``.venv`` and ``.tools`` too (about 0.9 GB, seconds of copying).
+  developer checkout copies its ``.venv`` and ``.tools`` too (about 0.8 GB, seconds of copying).
   The tests therefore install from a copy of the working tree holding what a clone would hold
   (tracked and untracked-but-not-ignored files, as they are now). The git source is that copy
   committed to a local repository, reached through an ``https://`` URL that the isolated

@@ -4,7 +4,7 @@ Session A's model starts ``huddle run -- sh -c 'sleep 1; echo boom >&2; exit 3'`
 background Bash task (``run_in_background``, which the client honours: the tool result says
 "Command running in background" and the turn ends while the command still runs).
 
-Observed with client 2.1.328: when a background task exits, the client starts a turn of its own
+Observed with client 2.1.332: when a background task exits, the client starts a turn of its own
 (a ``<task-notification>`` system reminder, no user text), and UserPromptSubmit runs for it. So
 A's next model request after the command ends is that turn's, and it already carries huddle's
 message; the user's next turn must not get it again. Ordering is deterministic: huddle delivers

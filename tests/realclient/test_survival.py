@@ -1,6 +1,6 @@
 """Coordination that survives compaction and crashes, through the real Claude Code client.
 
-Observed with client 2.1.328: ``/compact`` sent as a stream-json user line runs the summary
+Observed with client 2.1.332: ``/compact`` sent as a stream-json user line runs the summary
 request, then SessionStart with ``source: "compact"``; what that hook injects reaches the model
 in the session's next conversation request, after the summary. SIGKILL on the client leaves its
 heartbeat saying idle (no SessionEnd runs): peers find out from its pid and start time.
