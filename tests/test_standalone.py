@@ -23,7 +23,8 @@ def test_no_code_reads_from_beside_the_checkout() -> None:
     code = [
         name
         for name in tracked()
-        if name.endswith((".py", ".sh")) or name in ("dev", ".ci/run", "hooks/run", "bin/huddle")
+        if (name.endswith((".py", ".sh")) or name in ("dev", ".ci/run", "hooks/run", "bin/huddle"))
+        and name != "tests/test_standalone.py"  # whose pattern names what it looks for
     ]
     assert len(code) > 50
     readers = [name for name in code if OUTSIDE.search((ROOT / name).read_text(errors="replace"))]
