@@ -13,6 +13,7 @@ import os
 
 from huddle.store import atomic
 from huddle.store.ids import is_session_id
+from huddle.store.layout import GUARD
 from huddle.store.layout import HEARTBEAT_SUFFIX as SUFFIX
 
 TYPE_CHECKING = False
@@ -88,7 +89,7 @@ def update(
 
 def _lock_path(state_dir: str | os.PathLike[str], session_id: str) -> str:
     path_for(state_dir, session_id)  # the same check of the id
-    return os.path.join(state_dir, f".{session_id}.lock")  # removed only with the record
+    return os.path.join(state_dir, "." + session_id + GUARD)  # removed only with the record
 
 
 def read(

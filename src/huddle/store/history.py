@@ -71,6 +71,8 @@ def newest(state_dir: str, since: float, marked: str, count: int) -> list[dict[s
     """Up to `count` items whose names carry `marked`, newest first, from `since` on; it
     reads only what it returns, so it costs the same however long the history is."""
     found: list[dict[str, Any]] = []
+    if count <= 0:
+        return found
     for _, item in _walk(state_dir, since, marked, newest_first=True):
         found.append(item)
         if len(found) >= count:

@@ -16,6 +16,7 @@ One directory per repository, `<main worktree>/.claude/sessions/`, shared by all
     warned/<session>/<file>.<peer>  when a session was last warned about a peer's file (warned)
     turns/<session>.json          a worktree's changed files at the session's last turn end (turns)
     ran/<event>                   when each hook event last ran here, for doctor (ran)
+    {names,locks,tasks,senders}/.lock  what serialises changes in those folders (guard)
 
 Only modules of this package name these; everything else asks them. `<file>` is a
 worktree-relative path made into one file name by `encode`.

@@ -115,7 +115,7 @@ def find(state_dir: str, given: str) -> Task:
     if not _ID.match(key):
         raise Unknown(f"{given!r} is not a task id (ids look like 3f2a1c; `huddle task list`)")
     exact = _read(_path(state_dir, key))
-    if exact is not None:
+    if exact is not None and exact["id"] == key:
         return exact
     found = [t for t in every(state_dir) if t["id"].startswith(key)]
     if len(found) == 1:
