@@ -1,1 +1,2 @@
-"""The `huddle` command: one module per verb, `main` is the way in."""
+"""The `huddle` command: main.py parses and dispatches (the error boundary of the CLI), here.py
+is what every verb shares, and each verb group has a module of its own."""
