@@ -11,7 +11,6 @@ import os
 import sys
 import time
 
-from huddle import log
 from huddle.handlers.events import MAX_INPUT, BadEvent, parse
 
 TYPE_CHECKING = False
@@ -33,12 +32,18 @@ def main(event_name: str) -> None:
             sys.stdout.buffer.write(json.dumps(output, ensure_ascii=False).encode("utf-8"))
             sys.stdout.buffer.flush()
     except BadEvent as exc:
-        log.write(f"{event_name}: ignored bad input: {exc}")
+        _log(f"{event_name}: ignored bad input: {exc}")
     except BaseException as exc:  # noqa: BLE001 - this is the boundary
-        log.write(f"{event_name}: failed: {exc!r}", with_traceback=True)
+        _log(f"{event_name}: failed: {exc!r}", with_traceback=True)
     finally:
         # Skip interpreter teardown; nothing is left to flush but stdout, flushed above.
         os._exit(0)
+
+
+def _log(message: str, *, with_traceback: bool = False) -> None:
+    from huddle import log  # most hooks have nothing to log: they never import it
+
+    log.write(message, with_traceback=with_traceback)
 
 
 def _read_stdin() -> bytes:
@@ -54,7 +59,7 @@ def run(event_name: str, raw: bytes) -> dict[str, Any] | None:
     cwd = event.cwd
     if not os.path.isdir(cwd):
         cwd = os.getcwd()
-        log.write(f"{event_name}: cwd {event.cwd[:300]!r} is not a directory; using {cwd!r}")
+        _log(f"{event_name}: cwd {event.cwd[:300]!r} is not a directory; using {cwd!r}")
     try:
         location = gitfiles.locate(cwd)
     except gitfiles.NotARepository:
@@ -64,7 +69,7 @@ def run(event_name: str, raw: bytes) -> dict[str, Any] | None:
         marker = os.path.join(location.state_dir, MARKER)
         if not gitfiles.is_own_path(location) and os.path.isfile(marker):
             # Someone means huddle to run here, but its state would land outside the repository.
-            log.write(
+            _log(
                 f"{event_name}: not using {location.state_dir}: a symlink on the way leads to "
                 f"{os.path.realpath(location.state_dir)}"
             )
@@ -74,7 +79,7 @@ def run(event_name: str, raw: bytes) -> dict[str, Any] | None:
     try:
         context.mark_ran()
     except OSError as exc:  # bookkeeping for doctor must not cost the handler's answer
-        log.write(f"{event_name}: could not mark the hook as run: {exc}")
+        _log(f"{event_name}: could not mark the hook as run: {exc}")
     return output
 
 

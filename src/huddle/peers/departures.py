@@ -16,7 +16,6 @@ what a crash or an end then takes (holdings.py, the inbox) is imported when one 
 
 from __future__ import annotations
 
-from huddle import log
 from huddle.peers import liveness
 from huddle.store import atomic, heartbeats
 from huddle.vocab import END_CRASHED, ENDED_NOTICE, GONE, LEFT_NOTICE
@@ -41,6 +40,8 @@ def look_for_crashes(state_dir: str, me: str, now: float) -> None:
     try:
         notice_crashes(state_dir, me, now)
     except OSError as exc:
+        from huddle import log  # imported only when there is something to log
+
         log.write(f"could not look for sessions that ended unexpectedly: {exc!r}")
 
 
@@ -78,6 +79,8 @@ def notice_crashes(state_dir: str, me: str, now: float) -> int:
             and (r.get("session_id") == me or liveness.is_live(r, now))
         ]
         tell(state_dir, live, text, kind=ENDED_NOTICE)
+        from huddle import log
+
         log.write(f"{marked['session_id']} ended without SessionEnd; released {describe(held)}")
     return found
 
@@ -174,4 +177,6 @@ def tell(
                 kind=kind,
             )
         except OSError as exc:
+            from huddle import log
+
             log.write(f"could not tell {peer.get('session_id')} that a session left: {exc!r}")
