@@ -491,6 +491,7 @@ def test_a_state_directory_that_is_a_symlink_is_not_used(world, tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (elsewhere / "huddle.json").write_text('{"enabled_at": 1, "format": 1}')
+    (other / ".git" / "huddle-enabled").write_text("{}")  # someone means huddle to run here
     (other / ".claude").mkdir()
     (other / ".claude" / "sessions").symlink_to(elsewhere)
     outside, log = world.outside(), world.log()
@@ -507,6 +508,7 @@ def test_a_claude_folder_that_is_a_symlink_is_not_used(world, tmp_path):
     elsewhere = tmp_path / "elsewhere"
     (elsewhere / "sessions").mkdir(parents=True)
     (elsewhere / "sessions" / "huddle.json").write_text('{"enabled_at": 1, "format": 1}')
+    (other / ".git" / "huddle-enabled").write_text("{}")  # someone means huddle to run here
     (other / ".claude").symlink_to(elsewhere)
     outside, log = world.outside(), world.log()
     lifecycle(world, other)

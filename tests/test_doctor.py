@@ -37,14 +37,15 @@ def test_enabled_repository_reports_state_dir_and_hook_times(tmp_path):
     assert "SessionStart just now" in ran["detail"] and "SessionEnd never" in ran["detail"]
 
 
-def test_loose_permissions_are_flagged_with_the_fix(tmp_path):
+def test_loose_permissions_make_hooks_ignore_the_state_and_doctor_says_the_fix(tmp_path):
     repo = make_repo(tmp_path / "repo")
     plugin = Plugin(tmp_path / "data")
     plugin.cli("enable", cwd=repo, check=True)
     state = repo / ".claude" / "sessions"
     os.chmod(state, 0o755)
-    found, _ = checks(plugin, repo)
-    assert found["state directory"]["status"] == "warn"
+    found, code = checks(plugin, repo)
+    assert found["state directory"]["status"] == "fail" and code == 1
+    assert "has mode 755, not 700" in found["state directory"]["detail"]
     assert found["state directory"]["fix"] == f"chmod 700 {state}"
 
 

@@ -392,6 +392,7 @@ def test_a_repository_whose_main_worktree_is_home_is_refused(tmp_path, plugin, i
     claude_sessions.mkdir(parents=True)
     (claude_sessions / "huddle.json").write_text('{"enabled_at": 1, "format": 1}')
     (claude_sessions / "4242.json").write_text('{"pid": 4242}')  # one of Claude Code's own
+    (home / ".git" / "huddle-enabled").write_text("{}")
     (home / "projects").mkdir()
     linked = add_worktree(home, tmp_path / "home-wt", "side")
     assert_inert(plugin, home, [home, tmp_path])

@@ -47,9 +47,12 @@ def assert_matches_git(loc: gitfiles.Location, cwd: Path) -> None:
 
 
 def enable_marker(loc: gitfiles.Location) -> Path:
+    """huddle enabled by hand: its mark in the git directory, a private state directory."""
     state = Path(loc.state_dir)
     state.mkdir(parents=True, exist_ok=True)
+    state.chmod(0o700)
     (state / layout.MARKER).write_text("{}")
+    Path(gitfiles.enabled_mark(loc)).write_text("{}")
     return state
 
 
@@ -268,9 +271,11 @@ def test_enabled_state_dir_needs_the_marker(tmp_path):
     assert gitfiles.enabled_state_dir(loc) is None
     Path(loc.state_dir).mkdir(parents=True)
     assert gitfiles.enabled_state_dir(loc) is None  # a folder alone is not enabling
-    (Path(loc.state_dir) / layout.MARKER).mkdir()
-    assert gitfiles.enabled_state_dir(loc) is None  # nor is a marker that is not a file
-    (Path(loc.state_dir) / layout.MARKER).rmdir()
+    (Path(loc.state_dir) / layout.MARKER).write_text("{}")
+    assert gitfiles.enabled_state_dir(loc) is None  # nor is the settings file, which git carries
+    Path(gitfiles.enabled_mark(loc)).mkdir()
+    assert gitfiles.enabled_state_dir(loc) is None  # nor is a mark that is not a file
+    Path(gitfiles.enabled_mark(loc)).rmdir()
     enable_marker(loc)
     assert Path(gitfiles.enabled_state_dir(loc)) == main / ".claude" / "sessions"
     assert (
@@ -286,6 +291,7 @@ def test_state_dir_that_is_a_symlink_is_not_used(tmp_path):
     (main / ".claude").mkdir()
     (main / ".claude" / "sessions").symlink_to(elsewhere)
     loc = gitfiles.locate(main)
+    Path(gitfiles.enabled_mark(loc)).write_text("{}")
     assert (Path(loc.state_dir) / layout.MARKER).is_file()  # it looks enabled through the link
     assert gitfiles.enabled_state_dir(loc) is None
 
@@ -297,6 +303,7 @@ def test_state_dir_whose_parent_is_a_symlink_is_not_used(tmp_path):
     (elsewhere / "sessions" / layout.MARKER).write_text("{}")
     (main / ".claude").symlink_to(elsewhere)
     loc = gitfiles.locate(main)
+    Path(gitfiles.enabled_mark(loc)).write_text("{}")
     assert (Path(loc.state_dir) / layout.MARKER).is_file()
     assert gitfiles.enabled_state_dir(loc) is None
 

@@ -144,8 +144,16 @@ def named_constants() -> dict[str, str]:
     return {
         name: value
         for name, value in vars(layout).items()
-        if name.isupper() and isinstance(value, str) and name != "STATE_PREFIX"
+        if name.isupper()
+        and isinstance(value, str)
+        and name not in ("STATE_PREFIX", "ENABLED_MARK")
     }
+
+
+def test_the_enabled_mark_is_named_outside_the_state_directory() -> None:
+    """It lives in the git directory, which git never clones: the docstring says where."""
+    assert f"<git common dir>/{layout.ENABLED_MARK}" in (layout.__doc__ or "")
+    assert layout.ENABLED_MARK not in map_components()
 
 
 def test_the_map_lists_the_expected_entries() -> None:

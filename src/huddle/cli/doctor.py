@@ -8,7 +8,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import stat
 import subprocess
 import sys
 import time
@@ -214,7 +213,19 @@ def repository_checks() -> list[Check]:
     state_dir = Path(loc.state_dir)
     checks = [Check(OK, "repository", f"main worktree {loc.main_worktree}")]
     checks.extend(_worktrees_check(loc.main_worktree))
-    if gitfiles.enabled_state_dir(loc) is None:
+    tracked = _tracked(loc)
+    if tracked:
+        checks.append(
+            Check(
+                FAIL,
+                "state directory",
+                f"git tracks {len(tracked)} file(s) in {state_dir} ({tracked[0]}, ...): every "
+                "clone gets them, so huddle never trusts it",
+                "git rm -r --cached .claude/sessions, commit, then huddle enable",
+            )
+        )
+        return checks
+    if not gitfiles.is_enabled(loc):
         if os.path.islink(state_dir) or (state_dir.exists() and not state_dir.is_dir()):
             checks.append(
                 Check(
@@ -224,27 +235,28 @@ def repository_checks() -> list[Check]:
                     f"remove {state_dir}, then run huddle enable",
                 )
             )
-        else:
+        elif os.path.lexists(state_dir):
             checks.append(
                 Check(
                     WARN,
                     "state directory",
-                    f"huddle is not enabled ({state_dir})",
-                    "huddle enable",
+                    f"huddle is not enabled here (no mark in {loc.common_dir}), so every hook "
+                    f"ignores the {state_dir} that is there: huddle did not make it here",
+                    "huddle enable (sets it aside and starts empty; --keep-state keeps it)",
+                )
+            )
+        else:
+            checks.append(
+                Check(
+                    WARN, "state directory", f"huddle is not enabled ({state_dir})", "huddle enable"
                 )
             )
         return checks
-    mode = stat.S_IMODE(state_dir.stat().st_mode)
-    if mode & 0o077:
-        checks.append(
-            Check(
-                WARN,
-                "state directory",
-                f"{state_dir} has mode {mode:o}",
-                f"chmod 700 {state_dir}",
-            )
-        )
-    elif not os.access(state_dir, os.W_OK):
+    reason = gitfiles.untrusted_reason(loc)
+    if reason is not None:
+        checks.append(Check(FAIL, "state directory", f"every hook ignores it: {reason}", _fix(loc)))
+        return checks
+    if not os.access(state_dir, os.W_OK):
         checks.append(
             Check(
                 FAIL,
@@ -254,9 +266,34 @@ def repository_checks() -> list[Check]:
             )
         )
     else:
-        checks.append(Check(OK, "state directory", f"{state_dir} (mode 700)"))
+        checks.append(Check(OK, "state directory", f"{state_dir} (mode 700, yours)"))
     checks.append(_hooks_check(state_dir))
     return checks
+
+
+def _fix(loc: gitfiles.Location) -> str:
+    state_dir = loc.state_dir
+    if os.path.islink(state_dir) or not gitfiles.is_own_path(loc):
+        return f"remove {state_dir} (a link), then huddle enable"
+    if not os.path.isdir(state_dir):
+        return "huddle enable"
+    if os.lstat(state_dir).st_uid != os.getuid():
+        return f"remove {state_dir} (it is not yours), then huddle enable"
+    return f"chmod 700 {state_dir}"
+
+
+def _tracked(loc: gitfiles.Location) -> list[str]:
+    if not _importable("git"):
+        return []
+    import git
+
+    from huddle.repo import worktrees
+    from huddle.store.layout import STATE_SUBDIR
+
+    try:
+        return worktrees.tracked(loc.main_worktree, "/".join(STATE_SUBDIR))
+    except (git.GitCommandError, git.GitCommandNotFound):
+        return []
 
 
 def _hooks_check(state_dir: Path) -> Check:

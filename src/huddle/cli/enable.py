@@ -10,24 +10,29 @@ from pathlib import Path
 from huddle.cli.errors import UserError
 from huddle.cli.here import calling_session, location
 from huddle.peers import sessions
-from huddle.repo import gitfiles
+from huddle.repo import gitfiles, worktrees
 from huddle.store import atomic, directory
+from huddle.store.layout import STATE_SUBDIR
 
 EXCLUDE_LINE = "/.claude/sessions/"
 
 
-def enable() -> int:
+def enable(keep_state: bool = False) -> int:
     loc = location()
     reason = gitfiles.refuse_reason(loc)
     if reason:
         raise UserError(f"huddle will not enable here: {reason}")
     state_dir = Path(loc.state_dir)
+    if os.path.islink(state_dir) or (state_dir.exists() and not state_dir.is_dir()):
+        raise UserError(f"{state_dir} is not a plain directory: remove it, then enable again")
+    if not gitfiles.is_enabled(loc) and state_dir.exists():
+        _found_state(loc, state_dir, keep_state)
     directory.make(str(state_dir))
     if not gitfiles.is_own_path(loc):
         raise UserError(
             f"{state_dir} leads somewhere else through a symlink; huddle will not use it"
         )
-    already = not directory.mark_enabled(str(state_dir), time.time())
+    already = not directory.mark_enabled(str(state_dir), loc.common_dir, time.time())
     _add_exclude(loc)
     joined = _register_caller(loc, state_dir)
     if already:
@@ -39,6 +44,51 @@ def enable() -> int:
         print(f'  this session joined as "{joined}"')
     print("  Claude Code sessions in this repository and its worktrees now see each other.")
     return 0
+
+
+def _found_state(loc: gitfiles.Location, state_dir: Path, keep: bool) -> None:
+    """A state directory is there, but huddle was never enabled here: it came with the
+    repository, or an earlier huddle (which kept no mark in the git directory) made it."""
+    contents = directory.Contents(str(state_dir))
+    try:
+        tracked = worktrees.tracked(loc.main_worktree, "/".join(STATE_SUBDIR))
+    except ImportError:
+        tracked = ["(GitPython is missing, so huddle cannot ask git)"]
+    found = state_dir.stat()
+    foreign_owner = found.st_uid != os.getuid()
+    problems = []
+    if tracked:
+        problems.append(f"git tracks {len(tracked)} of its files (it came with the repository)")
+    if foreign_owner:
+        problems.append(f"it belongs to another user (uid {found.st_uid})")
+    if contents.links:
+        problems.append(f"it holds symlinks: {', '.join(contents.links[:5])}")
+    if found.st_mode & 0o077 or contents.open_folders:
+        problems.append("others may write into it (mode beyond 700)")
+    if not problems:
+        print(f"Keeping the state an earlier huddle left in {state_dir} ({contents.summary()}).")
+        return
+    print(f"Found {state_dir}, which huddle did not make here: {contents.summary()}.")
+    for problem in problems:
+        print(f"  - {problem}")
+    if keep:
+        if tracked or foreign_owner or contents.links:
+            raise UserError(
+                "cannot keep it: a state directory git tracks, that another user owns or that "
+                "holds symlinks is never trusted; run `huddle enable` without --keep-state"
+            )
+        for folder in [".", *contents.open_folders]:
+            os.chmod(state_dir / folder, 0o700)
+        print("  Keeping it, as asked (--keep-state), private to you from now on.")
+        return
+    moved = directory.set_aside(str(state_dir))
+    print(f"  Moved it to {moved}, untouched; huddle starts from an empty state.")
+    print("  (`huddle enable --keep-state` keeps one instead, when it is yours to keep.)")
+    if tracked:
+        print(
+            "  Its files are in the repository: `git rm -r --cached .claude/sessions` and a "
+            "commit stop sharing them, or every clone gets them again."
+        )
 
 
 def _register_caller(loc: gitfiles.Location, state_dir: Path) -> str | None:
@@ -85,10 +135,13 @@ def _remove_exclude(loc: gitfiles.Location) -> None:
 def disable(yes: bool) -> int:
     loc = location()
     state_dir = Path(loc.state_dir)
-    if gitfiles.enabled_state_dir(loc) is None:
-        if os.path.islink(state_dir):
-            raise UserError(f"{state_dir} is a symlink; remove it yourself if it is not wanted")
+    if not gitfiles.is_enabled(loc):
         print(f"huddle is not enabled in {loc.main_worktree}; nothing to do")
+        return 0
+    reason = gitfiles.untrusted_reason(loc)
+    if reason is not None:
+        directory.unmark(loc.common_dir)
+        print(f"huddle is disabled in {loc.main_worktree}; {state_dir} was left alone: {reason}")
         return 0
     everyone = sessions.load_all(str(state_dir), time.time())
     live = [s.name for s in everyone if s.live]
@@ -104,6 +157,7 @@ def disable(yes: bool) -> int:
         if answer not in ("y", "yes"):
             print("nothing was deleted")
             return 1
+    directory.unmark(loc.common_dir)
     directory.remove(str(state_dir))
     _remove_exclude(loc)
     print("huddle is disabled here; `huddle enable` turns it on again")

@@ -27,7 +27,12 @@ def parser() -> argparse.ArgumentParser:
     verbs = p.add_subparsers(dest="verb", metavar="COMMAND")
     verbs.required = True
 
-    verbs.add_parser("enable", help="turn huddle on in this repository")
+    en = verbs.add_parser("enable", help="turn huddle on in this repository")
+    en.add_argument(
+        "--keep-state",
+        action="store_true",
+        help="keep a .claude/sessions found here that huddle did not make (else it is set aside)",
+    )
     off = verbs.add_parser("disable", help="turn huddle off here and delete its state")
     off.add_argument("--yes", action="store_true", help="do not ask before deleting")
 
@@ -157,7 +162,7 @@ def dispatch(args: argparse.Namespace) -> int:
     if verb == "enable":
         from huddle.cli import enable
 
-        return enable.enable()
+        return enable.enable(args.keep_state)
     if verb == "disable":
         from huddle.cli import enable
 

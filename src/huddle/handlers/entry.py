@@ -53,7 +53,6 @@ def _read_stdin() -> bytes:
 def run(event_name: str, raw: bytes) -> dict[str, Any] | None:
     from huddle.handlers.context import Context
     from huddle.repo import gitfiles
-    from huddle.store.layout import MARKER
 
     event = parse(event_name, raw)
     cwd = event.cwd
@@ -64,16 +63,14 @@ def run(event_name: str, raw: bytes) -> dict[str, Any] | None:
         location = gitfiles.locate(cwd)
     except gitfiles.NotARepository:
         return None
-    state_dir = gitfiles.enabled_state_dir(location)
-    if state_dir is None:
-        marker = os.path.join(location.state_dir, MARKER)
-        if not gitfiles.is_own_path(location) and os.path.isfile(marker):
-            # Someone means huddle to run here, but its state would land outside the repository.
-            _log(
-                f"{event_name}: not using {location.state_dir}: a symlink on the way leads to "
-                f"{os.path.realpath(location.state_dir)}"
-            )
+    if not gitfiles.is_enabled(location) or gitfiles.refuse_reason(location) is not None:
+        return None  # not enabled, or where huddle never keeps state (the home directory)
+    reason = gitfiles.untrusted_reason(location)
+    if reason is not None:
+        # Someone means huddle to run here, but its state directory cannot be trusted.
+        _log(f"{event_name}: ignoring this repository: {reason} (`huddle doctor` says more)")
         return None
+    state_dir = location.state_dir
     context = Context(event=event, location=location, state_dir=state_dir, now=time.time(), cwd=cwd)
     output = handler_for(event_name)(context)
     try:

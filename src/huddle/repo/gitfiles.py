@@ -9,8 +9,9 @@ worktree. So every worktree of a repository finds the same `<main worktree>/.cla
 from __future__ import annotations
 
 import os
+import stat
 
-from huddle.store.layout import MARKER, STATE_SUBDIR
+from huddle.store.layout import ENABLED_MARK, STATE_SUBDIR
 
 
 class NotARepository(Exception):
@@ -125,11 +126,42 @@ def is_own_path(location: Location) -> bool:
     return os.path.realpath(location.state_dir) == expected
 
 
+def enabled_mark(location: Location) -> str:
+    """The file that says huddle is enabled in the repository: in the git directory all its
+    worktrees share, which git never clones, so only someone working here can make it."""
+    return os.path.join(location.common_dir, ENABLED_MARK)
+
+
+def is_enabled(location: Location) -> bool:
+    return os.path.isfile(enabled_mark(location))
+
+
+def untrusted_reason(location: Location) -> str | None:
+    """Why huddle must not use the repository's state directory, or None when it may: it must
+    be a real directory inside the repository, this user's, and private to this user."""
+    reason = refuse_reason(location)
+    if reason is not None:
+        return reason
+    state_dir = location.state_dir
+    if not is_own_path(location):
+        return f"a symlink on the way leads {state_dir} to {os.path.realpath(state_dir)}"
+    try:
+        found = os.lstat(state_dir)
+    except FileNotFoundError:
+        return f"{state_dir} does not exist"
+    except OSError as exc:
+        return f"{state_dir} cannot be read: {exc.strerror}"
+    if not stat.S_ISDIR(found.st_mode):
+        return f"{state_dir} is not a directory"
+    if found.st_uid != os.getuid():
+        return f"{state_dir} belongs to another user (uid {found.st_uid})"
+    if found.st_mode & 0o077:
+        return f"{state_dir} has mode {stat.S_IMODE(found.st_mode):o}, not 700: others can write it"
+    return None
+
+
 def enabled_state_dir(location: Location) -> str | None:
     """The state directory when huddle is enabled here and it is safe to use, else None."""
-    state_dir = location.state_dir
-    if refuse_reason(location) is not None or not is_own_path(location):
+    if not is_enabled(location) or untrusted_reason(location) is not None:
         return None
-    if not os.path.isfile(os.path.join(state_dir, MARKER)):
-        return None
-    return state_dir
+    return location.state_dir

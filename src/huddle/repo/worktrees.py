@@ -55,3 +55,15 @@ def git_version() -> tuple[int, ...] | None:
         return tuple(int(part) for part in git.Git().version_info)
     except (git.GitCommandNotFound, git.GitCommandError, ValueError):
         return None
+
+
+def tracked(main_worktree: str, folder: str) -> list[str]:
+    """The files under `folder` (relative to the main worktree) that git tracks."""
+    import git
+
+    repository = git.Repo(main_worktree)
+    try:
+        text = repository.git.ls_files("-z", "--", folder)
+    finally:
+        repository.close()
+    return [name for name in text.split("\0") if name]

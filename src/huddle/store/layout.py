@@ -1,8 +1,11 @@
 """The state directory, every name in it, and how a file's path becomes a name there.
 
-One directory per repository, `<main worktree>/.claude/sessions/`, shared by all its worktrees:
+One directory per repository, `<main worktree>/.claude/sessions/`, shared by all its worktrees.
+That huddle is enabled is marked apart from it, in the repository's git directory (the one all
+worktrees share), where git never carries it: `<git common dir>/huddle-enabled`. A clone of a
+repository that commits a state directory gets the directory, never the mark.
 
-    huddle.json                   the marker that huddle is enabled here, and the settings (config)
+    huddle.json                   the settings (config)
     <session id>.json             one heartbeat per session (heartbeats)
     .<session id>.lock            that record's lock
     names/<name>                  who holds a session name (names)
@@ -26,7 +29,8 @@ from __future__ import annotations
 
 STATE_SUBDIR = (".claude", "sessions")  # under the main worktree
 STATE_PREFIX = "/".join(STATE_SUBDIR) + "/"  # a worktree-relative path inside it starts so
-MARKER = "huddle.json"
+MARKER = "huddle.json"  # the settings
+ENABLED_MARK = "huddle-enabled"  # in the git common dir, not here
 HEARTBEAT_SUFFIX = ".json"
 NAMES = "names"
 LEASES = "leases"
