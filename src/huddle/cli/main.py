@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from huddle import __version__, log
 from huddle.cli.errors import UserError
+from huddle.store.paths import Outside
 from huddle.vocab import MESSAGE_KINDS
 
 UNEXPECTED = 3
@@ -278,6 +279,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return dispatch(args)
     except UserError as exc:
         print(f"huddle: {exc}", file=sys.stderr)
+        return 1
+    except Outside as exc:  # a symlink in the state directory: refused, and said in one line
+        log.write(f"huddle {args.verb}: refused: {exc}")
+        print(f"huddle: refused: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -35,7 +35,7 @@ def make_dirs(path: str | os.PathLike[str]) -> None:
     try:
         os.mkdir(path, FOLDER_MODE)
     except FileExistsError:
-        if not os.path.isdir(path):
+        if os.path.islink(path) or not os.path.isdir(path):
             raise
     except FileNotFoundError:
         parent = os.path.dirname(os.fspath(path))
@@ -45,7 +45,7 @@ def make_dirs(path: str | os.PathLike[str]) -> None:
         try:
             os.mkdir(path, FOLDER_MODE)
         except FileExistsError:  # made by another writer meanwhile
-            if not os.path.isdir(path):
+            if os.path.islink(path) or not os.path.isdir(path):
                 raise
 
 
@@ -79,7 +79,8 @@ class Corrupt(ValueError):
 
 def read_json_object(path: str | os.PathLike[str], limit: int = 1 << 20) -> dict[str, Any]:
     """Read a JSON object written by `write_json`; raise Corrupt for anything else."""
-    with open(path, "rb") as handle:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)  # a link in the state dir is never read
+    with open(fd, "rb") as handle:
         data = handle.read(limit + 1)
     name = os.path.basename(os.fspath(path))
     if len(data) > limit:

@@ -6,9 +6,7 @@ default, so a hand-edited file can never stop a hook.
 
 from __future__ import annotations
 
-import os
-
-from huddle.store import atomic
+from huddle.store import atomic, paths
 from huddle.store.layout import MARKER
 
 TYPE_CHECKING = False
@@ -42,7 +40,7 @@ class BadSetting(ValueError):
 def load(state_dir: str) -> dict[str, Any]:
     """Every setting, with defaults for what the file lacks or holds wrongly."""
     try:
-        stored = atomic.read_json_object(os.path.join(state_dir, MARKER))
+        stored = atomic.read_json_object(paths.join(state_dir, MARKER))
     except (OSError, atomic.Corrupt):
         stored = {}
     values = {}
@@ -93,7 +91,7 @@ def parse_duration(text: str) -> int:
 
 
 def store(state_dir: str, name: str, value: Any) -> None:
-    path = os.path.join(state_dir, MARKER)
+    path = paths.join(state_dir, MARKER)
     try:
         stored = atomic.read_json_object(path)
     except (OSError, atomic.Corrupt):

@@ -41,6 +41,10 @@ class exclusive:  # noqa: N801 - used as `with guard.exclusive(path):`, like a f
         self._filelock: Any = None
 
     def __enter__(self) -> None:
+        if os.path.islink(self.path):  # filelock would open (and truncate) whatever it names
+            from huddle.store.paths import Outside
+
+            raise Outside(f"{self.path} is a symlink: huddle locks no file through one")
         if not sys.flags.no_site:
             try:
                 import filelock
@@ -68,7 +72,7 @@ class exclusive:  # noqa: N801 - used as `with guard.exclusive(path):`, like a f
 def _flock(path: str, timeout: float | None) -> int:
     import fcntl
 
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, MODE)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, MODE)
     try:
         if timeout is None:
             fcntl.flock(fd, fcntl.LOCK_EX)

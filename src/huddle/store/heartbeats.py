@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from huddle.store import atomic
+from huddle.store import atomic, paths
 from huddle.store.ids import is_session_id
 from huddle.store.layout import GUARD
 from huddle.store.layout import HEARTBEAT_SUFFIX as SUFFIX
@@ -29,13 +29,13 @@ if TYPE_CHECKING:
 def path_for(state_dir: str | os.PathLike[str], session_id: str) -> str:
     if not is_session_id(session_id):
         raise ValueError(f"not a session id: {session_id!r}")
-    return os.path.join(state_dir, session_id + SUFFIX)
+    return paths.join(state_dir, session_id + SUFFIX)
 
 
 def touch(state_dir: str | os.PathLike[str], session_id: str, now: float) -> bool:
     """Mark activity now without rewriting; False when the session has no record here."""
     try:
-        os.utime(path_for(state_dir, session_id), (now, now))
+        os.utime(path_for(state_dir, session_id), (now, now), follow_symlinks=False)
     except FileNotFoundError:
         return False
     return True
@@ -81,7 +81,7 @@ def update(
         if not activity and isinstance(last, (int, float)):
             # The file's mtime is the session's last activity: this rewrite is none of it.
             try:
-                os.utime(path_for(state_dir, session_id), (last, last))
+                os.utime(path_for(state_dir, session_id), (last, last), follow_symlinks=False)
             except OSError:
                 pass
         return data
@@ -89,7 +89,7 @@ def update(
 
 def _lock_path(state_dir: str | os.PathLike[str], session_id: str) -> str:
     path_for(state_dir, session_id)  # the same check of the id
-    return os.path.join(state_dir, "." + session_id + GUARD)  # removed only with the record
+    return paths.join(state_dir, "." + session_id + GUARD)  # removed only with the record
 
 
 def read(

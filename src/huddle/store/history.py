@@ -8,7 +8,7 @@ import json
 import os
 import time
 
-from huddle.store import atomic
+from huddle.store import atomic, paths
 from huddle.store.layout import HISTORY
 
 TYPE_CHECKING = False
@@ -22,7 +22,7 @@ def day(stamp: float) -> str:
 
 
 def record(state_dir: str, name: str, message: dict[str, Any]) -> None:
-    folder = os.path.join(state_dir, HISTORY, day(message["at"]))
+    folder = paths.join(state_dir, HISTORY, day(message["at"]))
     atomic.make_dirs(folder)
     data = json.dumps(message, ensure_ascii=False).encode("utf-8")
     atomic.write_bytes(os.path.join(folder, name), data, durable=False)
@@ -30,7 +30,7 @@ def record(state_dir: str, name: str, message: dict[str, Any]) -> None:
 
 def days(state_dir: str) -> list[str]:
     try:
-        return sorted(d for d in os.listdir(os.path.join(state_dir, HISTORY)) if len(d) == 10)
+        return sorted(d for d in os.listdir(paths.join(state_dir, HISTORY)) if len(d) == 10)
     except OSError:
         return []
 
@@ -47,7 +47,7 @@ def _walk(
             if newest_first:
                 return
             continue
-        folder = os.path.join(state_dir, HISTORY, d)
+        folder = paths.join(state_dir, HISTORY, d)
         try:
             names = sorted((n for n in os.listdir(folder) if marked in n), reverse=newest_first)
         except OSError:
@@ -85,8 +85,13 @@ def sweep(state_dir: str, now: float, keep_days: int) -> int:
 
     cutoff = day(now - keep_days * 86400)
     removed = 0
+    root = paths.join(state_dir, HISTORY)
     for d in days(state_dir):
         if d < cutoff:
-            shutil.rmtree(os.path.join(state_dir, HISTORY, d), ignore_errors=True)
+            folder = os.path.join(root, d)
+            if os.path.islink(folder):
+                os.unlink(folder)  # the link goes, never what it points at
+            else:
+                shutil.rmtree(folder, ignore_errors=True)
             removed += 1
     return removed

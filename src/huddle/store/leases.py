@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from huddle.store import atomic
+from huddle.store import atomic, paths
 from huddle.store.ids import is_session_id
 from huddle.store.layout import LEASES, encode
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 def _path(state_dir: str, key: str, session_id: str) -> str:
     if not is_session_id(session_id):
         raise ValueError(f"not a session id: {session_id!r}")
-    return os.path.join(state_dir, LEASES, encode(key), session_id + ".json")
+    return paths.join(state_dir, LEASES, encode(key), session_id + ".json")
 
 
 def take(state_dir: str, key: str, session_id: str, worktree: str, now: float) -> None:
@@ -41,7 +41,7 @@ def take(state_dir: str, key: str, session_id: str, worktree: str, now: float) -
 
 def holders(state_dir: str, key: str, now: float, ttl: float) -> list[dict[str, Any]]:
     """The unexpired leases on `key`, newest first; whether the holders are live is not judged."""
-    folder = os.path.join(state_dir, LEASES, encode(key))
+    folder = paths.join(state_dir, LEASES, encode(key))
     try:
         entries = list(os.scandir(folder))
     except (FileNotFoundError, NotADirectoryError):
@@ -82,7 +82,7 @@ def held(state_dir: str, keys: list[str], session_id: str) -> list[str]:
 def others(state_dir: str, key: str, session_id: str) -> list[str]:
     """Ids of the other sessions with a lease file on `key`."""
     try:
-        names = os.listdir(os.path.join(state_dir, LEASES, encode(key)))
+        names = os.listdir(paths.join(state_dir, LEASES, encode(key)))
     except (FileNotFoundError, NotADirectoryError):
         return []
     found = [n[:-5] for n in names if n.endswith(".json") and is_session_id(n[:-5])]
@@ -103,7 +103,7 @@ def sweep(state_dir: str, now: float, older_than: float) -> int:
     from huddle.store.tidy import remove_older_than
 
     removed = 0
-    root = os.path.join(state_dir, LEASES)
+    root = paths.join(state_dir, LEASES)
     try:
         # A link among them is never followed: whatever it points at is not huddle's.
         folders = [e.path for e in os.scandir(root) if e.is_dir(follow_symlinks=False)]

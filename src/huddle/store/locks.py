@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from huddle.store import atomic, guard
+from huddle.store import atomic, guard, paths
 from huddle.store.layout import GLOBS, GUARD, LOCKS, encode
 
 TYPE_CHECKING = False
@@ -27,8 +27,8 @@ def is_glob(pattern: str) -> bool:
 
 
 def _path(state_dir: str, pattern: str) -> str:
-    parts = [state_dir, LOCKS, GLOBS] if is_glob(pattern) else [state_dir, LOCKS]
-    return os.path.join(*parts, encode(pattern) + ".json")
+    folders = (LOCKS, GLOBS) if is_glob(pattern) else (LOCKS,)
+    return paths.join(state_dir, *folders, encode(pattern) + ".json")
 
 
 class AlreadyLocked(Exception):
@@ -58,7 +58,7 @@ def matching(state_dir: str, key: str, now: float) -> list[dict[str, Any]]:
     if exact is not None and exact["pattern"] == key and exact["expires"] > now:
         found.append(exact)
     try:
-        globs = list(os.scandir(os.path.join(state_dir, LOCKS, GLOBS)))
+        globs = list(os.scandir(paths.join(state_dir, LOCKS, GLOBS)))
     except (FileNotFoundError, NotADirectoryError):
         return found
     if globs:
@@ -74,7 +74,7 @@ def matching(state_dir: str, key: str, now: float) -> list[dict[str, Any]]:
 def every(state_dir: str) -> list[dict[str, Any]]:
     """All lock records, expired ones included."""
     found = []
-    for folder in (os.path.join(state_dir, LOCKS), os.path.join(state_dir, LOCKS, GLOBS)):
+    for folder in (paths.join(state_dir, LOCKS), paths.join(state_dir, LOCKS, GLOBS)):
         try:
             entries = list(os.scandir(folder))
         except OSError:
@@ -104,7 +104,7 @@ def acquire(
     `counts(existing)` says whether an existing lock still counts (unexpired, holder live); one
     that does not is removed on the way. The caller's own lock on the same pattern is renewed.
     """
-    folder = os.path.join(state_dir, LOCKS)
+    folder = paths.join(state_dir, LOCKS)
     atomic.make_dirs(os.path.join(folder, GLOBS))
     with guard.exclusive(os.path.join(folder, GUARD)):
         for existing in every(state_dir):
@@ -148,7 +148,7 @@ def held_by(state_dir: str, holder: str) -> list[dict[str, Any]]:
 
 def transfer(state_dir: str, old: str, new: str, name: str) -> list[dict[str, Any]]:
     """Give `old`'s locks to `new` (a session /clear replaced in the same process)."""
-    folder = os.path.join(state_dir, LOCKS)
+    folder = paths.join(state_dir, LOCKS)
     moved = []
     with guard.exclusive(os.path.join(folder, GUARD)):
         for lock in held_by(state_dir, old):

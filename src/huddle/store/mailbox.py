@@ -14,9 +14,9 @@ from __future__ import annotations
 import itertools
 import os
 
-from huddle.store import atomic
+from huddle.store import atomic, paths
 from huddle.store.ids import is_session_id
-from huddle.store.layout import MAIL, URGENT_SHOWN
+from huddle.store.layout import FILE_MODE, MAIL, URGENT_SHOWN
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ def box(state_dir: str, session_id: str, part: str) -> str:
     """The session's inbox folder `part` (tmp, new, cur or bad)."""
     if not is_session_id(session_id):
         raise ValueError(f"not a session id: {session_id!r}")
-    return os.path.join(state_dir, MAIL, session_id, part)
+    return paths.join(state_dir, MAIL, session_id, part)
 
 
 def name_for(message_id: str, now: float, urgent: bool, note: bool = False) -> str:
@@ -96,7 +96,7 @@ def claim(state_dir: str, session_id: str, name: str, now: float) -> bool:
     except FileNotFoundError:
         return False
     try:
-        os.utime(target, (now, now))
+        os.utime(target, (now, now), follow_symlinks=False)
     except OSError:
         pass  # the delivery time is a courtesy to the sender; the claim is what counts
     return True
@@ -132,12 +132,13 @@ def sweep_tmp(state_dir: str, now: float, older_than: float) -> int:
     from huddle.store.tidy import remove_older_than
 
     try:
-        inboxes = os.listdir(os.path.join(state_dir, MAIL))
+        root = paths.join(state_dir, MAIL)
+        inboxes = os.listdir(root)
     except OSError:
         return 0
     return sum(
         remove_older_than(tmp, now, older_than)
-        for tmp in (box(state_dir, s, "tmp") for s in inboxes if is_session_id(s))
+        for tmp in (os.path.join(root, s, "tmp") for s in inboxes if is_session_id(s))
         # A link is never followed: whatever it points at is not huddle's.
         if not os.path.islink(tmp) and not os.path.islink(os.path.dirname(tmp))
     )
@@ -154,9 +155,8 @@ def recently_interrupted(state_dir: str, session_id: str, now: float, every: flo
 
 def mark_interrupted(state_dir: str, session_id: str, now: float) -> None:
     marker = _urgent_shown(state_dir, session_id)
-    with open(marker, "a"):
-        pass
-    os.utime(marker, (now, now))
+    os.close(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, FILE_MODE))
+    os.utime(marker, (now, now), follow_symlinks=False)
 
 
 def _urgent_shown(state_dir: str, session_id: str) -> str:
@@ -168,4 +168,4 @@ def forget(state_dir: str, session_id: str) -> None:
     import shutil
 
     if is_session_id(session_id):
-        shutil.rmtree(os.path.join(state_dir, MAIL, session_id), ignore_errors=True)
+        shutil.rmtree(paths.join(state_dir, MAIL, session_id), ignore_errors=True)

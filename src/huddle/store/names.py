@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 
-from huddle.store import atomic, guard
+from huddle.store import atomic, guard, paths
 from huddle.store.ids import is_session_id
 from huddle.store.layout import GUARD, NAMES
 
@@ -34,18 +34,23 @@ def slug(text: str) -> str:
 
 def holder(state_dir: str | os.PathLike[str], name: str) -> str | None:
     try:
-        with open(os.path.join(state_dir, NAMES, name), encoding="utf-8") as handle:
-            value = handle.read(64).strip()
+        value = _read_claim(paths.join(state_dir, NAMES, name))
     except OSError:
         return None
     return value if is_session_id(value) else None
+
+
+def _read_claim(path: str) -> str:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)  # a link is no claim
+    with open(fd, encoding="utf-8") as handle:
+        return handle.read(64).strip()
 
 
 def claim(
     state_dir: str | os.PathLike[str], name: str, session_id: str, is_stale: Callable[[str], bool]
 ) -> bool:
     """Give `name` to the session; False if another session still holds it."""
-    folder = os.path.join(state_dir, NAMES)
+    folder = paths.join(state_dir, NAMES)
     atomic.make_dirs(folder)
     path = os.path.join(folder, name)
     for _ in range(3):
@@ -69,8 +74,7 @@ def _break_claim(path: str, stale_owner: str | None) -> None:
     """
     with guard.exclusive(_guard_path(os.path.dirname(path)), timeout=None):
         try:
-            with open(path, encoding="utf-8") as handle:
-                found = handle.read(64).strip()
+            found = _read_claim(path)
         except FileNotFoundError:
             return
         if (found if is_session_id(found) else None) == stale_owner:
@@ -83,7 +87,7 @@ def _guard_path(folder: str) -> str:
 
 
 def release(state_dir: str | os.PathLike[str], name: str, session_id: str) -> None:
-    folder = os.path.join(state_dir, NAMES)
+    folder = paths.join(state_dir, NAMES)
     if holder(state_dir, name) != session_id:
         return
     with guard.exclusive(_guard_path(folder), timeout=None):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import re
 
-from huddle.store import atomic, guard
+from huddle.store import atomic, guard, paths
 from huddle.store.layout import GUARD, SENDERS
 
 KEPT = 1000
@@ -33,7 +33,7 @@ def check(
     remember this send; under the senders' lock, so racing senders are counted right."""
     if not _KEY.match(key):
         raise ValueError(f"not a sender key: {key!r}")
-    folder = os.path.join(state_dir, SENDERS)
+    folder = paths.join(state_dir, SENDERS)
     atomic.make_dirs(folder)
     path = os.path.join(folder, key + ".json")
     with guard.exclusive(os.path.join(folder, GUARD)):

@@ -4,9 +4,18 @@ old items leave. Which sessions are long gone is the caller's judgement (peers/s
 
 from __future__ import annotations
 
-import os
-
-from huddle.store import config, heartbeats, history, leases, mailbox, names, tidy, turns, warned
+from huddle.store import (
+    config,
+    heartbeats,
+    history,
+    leases,
+    mailbox,
+    names,
+    paths,
+    tidy,
+    turns,
+    warned,
+)
 from huddle.store.layout import NAMES
 
 TEMP_FILES_AFTER = 3600.0  # seconds before a writer's leftover counts as abandoned
@@ -28,5 +37,5 @@ def sweep(state_dir: str, now: float, *, leases_after: float) -> None:
     leases.sweep(state_dir, now, older_than=leases_after)
     mailbox.sweep_tmp(state_dir, now, older_than=TEMP_FILES_AFTER)
     history.sweep(state_dir, now, config.load(state_dir)["history_days"])
-    for folder in (state_dir, os.path.join(state_dir, NAMES)):
+    for folder in (state_dir, paths.join(state_dir, NAMES)):
         tidy.remove_temp_files(folder, older_than=TEMP_FILES_AFTER, now=now)

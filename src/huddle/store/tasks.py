@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 
-from huddle.store import atomic, guard
+from huddle.store import atomic, guard, paths
 from huddle.store.layout import GUARD, TASKS
 from huddle.vocab import CLAIMED, DONE, OPEN, TASK_STATES
 
@@ -68,7 +68,7 @@ class NotClaimed(Refused):
 
 
 def folder(state_dir: str) -> str:
-    return os.path.join(state_dir, TASKS)
+    return paths.join(state_dir, TASKS)
 
 
 def _path(state_dir: str, task_id: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from huddle.store import atomic
+from huddle.store import atomic, paths
 from huddle.store.ids import is_session_id
 from huddle.store.layout import TURNS
 
@@ -19,7 +19,7 @@ _READ_LIMIT = 16 << 20  # a full snapshot of long paths is well over atomic's de
 def path_for(state_dir: str, session_id: str) -> str:
     if not is_session_id(session_id):
         raise ValueError(f"not a session id: {session_id!r}")
-    return os.path.join(state_dir, TURNS, session_id + ".json")
+    return paths.join(state_dir, TURNS, session_id + ".json")
 
 
 def save(state_dir: str, session_id: str, snap: dict[str, list[int]]) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from huddle.store import atomic
+from huddle.store import atomic, paths
 from huddle.store.ids import is_session_id
 from huddle.store.layout import WARNED, encode
 
@@ -20,16 +20,16 @@ def first_in_a_while(
     `every` seconds."""
     if not (is_session_id(session_id) and is_session_id(peer)):
         raise ValueError(f"not session ids: {session_id!r}, {peer!r}")
-    folder = os.path.join(state_dir, WARNED, session_id)
+    folder = paths.join(state_dir, WARNED, session_id)
     marker = os.path.join(folder, f"{encode(key)}.{peer}")
     try:
         if now - os.stat(marker).st_mtime < every:
             return False
-        os.utime(marker, (now, now))
+        os.utime(marker, (now, now), follow_symlinks=False)
     except FileNotFoundError:
         atomic.make_dirs(folder)
         atomic.write_bytes(marker, b"", durable=False)
-        os.utime(marker, (now, now))
+        os.utime(marker, (now, now), follow_symlinks=False)
     return True
 
 
@@ -38,4 +38,4 @@ def forget(state_dir: str, session_id: str) -> None:
     import shutil
 
     if is_session_id(session_id):
-        shutil.rmtree(os.path.join(state_dir, WARNED, session_id), ignore_errors=True)
+        shutil.rmtree(paths.join(state_dir, WARNED, session_id), ignore_errors=True)
