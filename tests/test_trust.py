@@ -184,3 +184,119 @@ def test_an_enabled_repository_whose_state_directory_is_not_private_is_ignored(
     assert found["state directory"]["fix"] == (
         f"chmod 700 {state}" if how == "mode" else "huddle enable"
     )
+
+
+# --- symlinks inside a trusted state directory ------------------------------------------------
+
+LINKED = [
+    "ran",
+    "turns",
+    "warned",
+    "senders",
+    "mail",
+    "history",
+    "leases",
+    "locks",
+    "tasks",
+    "names",
+    "mail/{b}/new",
+    "mail/{b}/cur",
+    "locks/globs",
+    "leases/src%2Fapp.py",
+]
+OLD = time.time() - 40 * 86400  # old enough for every sweep
+
+
+def decoys(folder: Path) -> None:
+    """What a sweep or a write through a link would destroy: old files of every shape."""
+    folder.mkdir(parents=True)
+    for name in ("precious.json", ".x.json.1.0.tmp", "2000-01-01", "0" * 36 + ".json"):
+        (folder / name).write_text('{"keep": "me"}')
+        os.utime(folder / name, (OLD, OLD))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("linked", LINKED)
+def test_a_symlink_in_the_state_directory_leads_nothing_outside(
+    tmp_path: Path, plugin: Plugin, linked: str
+) -> None:
+    repo = make_repo(tmp_path / "shop")
+    commit_files(repo, ["src/app.py"])
+    plugin.cli("enable", cwd=repo, check=True)
+    state = repo / ".claude" / "sessions"
+    a, b = new_id(), new_id()
+    with StandIn() as pa, StandIn() as pb:
+        for sid, proc in ((a, pa), (b, pb)):
+            plugin.hook("SessionStart", event("SessionStart", sid, repo), cwd=repo, pid=proc.pid)
+        plugin.cli("send", "main-2", "hello", cwd=repo, session_id=a, pid=pa.pid)
+        plugin.hook(
+            "PostToolUse",
+            edit_event("PostToolUse", b, repo, repo / "src/app.py"),
+            cwd=repo,
+            pid=pb.pid,
+        )
+        place = state / linked.format(b=b)
+        if place.is_dir():
+            place.rename(tmp_path / "set-aside")
+        place.parent.mkdir(parents=True, exist_ok=True)
+        outside = tmp_path / "outside"
+        decoys(outside)
+        place.symlink_to(outside)
+        before = snapshot(tmp_path)
+
+        target = repo / "src" / "app.py"
+        for sid, proc in ((a, pa), (b, pb)):
+            for name, payload in (
+                ("SessionStart", event("SessionStart", sid, repo, source="compact")),
+                ("UserPromptSubmit", event("UserPromptSubmit", sid, repo, prompt="hi")),
+                ("PreToolUse", edit_event("PreToolUse", sid, repo, target)),
+                ("PostToolUse", edit_event("PostToolUse", sid, repo, target, tool="Write")),
+                (
+                    "PreToolUse",
+                    event(
+                        "PreToolUse",
+                        sid,
+                        repo,
+                        tool_name="Bash",
+                        tool_input={"command": "git stash"},
+                    ),
+                ),
+                ("Stop", event("Stop", sid, repo)),
+            ):
+                done = plugin.hook(name, payload, cwd=repo, pid=proc.pid)
+                assert (done.returncode, done.stderr) == (0, ""), name
+            for words in (
+                ("note", "a note"),
+                ("send", "main", "a message"),
+                ("doing", "something"),
+                ("name", "bee"),
+                ("lock", "src/app.py"),
+                ("locks",),
+                ("unlock", "src/app.py"),
+                ("task", "add", "a task"),
+                ("task", "list"),
+                ("inbox", "--all"),
+                ("sent",),
+                ("log",),
+                ("sessions", "--all"),
+                ("run", "--", "true"),
+            ):
+                done = plugin.cli(*words, cwd=repo, session_id=sid, pid=proc.pid)
+                assert done.returncode in (0, 1), (words, done.stderr)
+                assert "Traceback" not in done.stderr and "unexpected" not in done.stderr, words
+        plugin.cli("config", "lease_ttl", "15m", cwd=repo)
+        for sid, proc in ((a, pa), (b, pb)):
+            plugin.hook("SessionEnd", event("SessionEnd", sid, repo), cwd=repo, pid=proc.pid)
+    after = snapshot(tmp_path)
+    changed = {
+        path
+        for path in set(before) | set(after)
+        if before.get(path) != after.get(path)
+        and not (path == str(state) or path.startswith(str(state) + os.sep))
+        and not path.startswith(str(plugin.data_dir))
+    }
+    assert changed == set()
+    assert sorted(p.name for p in outside.iterdir()) == sorted(
+        ["precious.json", ".x.json.1.0.tmp", "2000-01-01", "0" * 36 + ".json"]
+    )
+    assert "symlink" in plugin.log_text()  # refused, and said

@@ -10,6 +10,7 @@ import json
 import os
 
 from huddle.store.layout import FILE_MODE, FOLDER_MODE
+from huddle.store.paths import Outside
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -35,8 +36,7 @@ def make_dirs(path: str | os.PathLike[str]) -> None:
     try:
         os.mkdir(path, FOLDER_MODE)
     except FileExistsError:
-        if os.path.islink(path) or not os.path.isdir(path):
-            raise
+        _check_folder(path)
     except FileNotFoundError:
         parent = os.path.dirname(os.fspath(path))
         if not parent or parent == os.fspath(path):
@@ -45,8 +45,14 @@ def make_dirs(path: str | os.PathLike[str]) -> None:
         try:
             os.mkdir(path, FOLDER_MODE)
         except FileExistsError:  # made by another writer meanwhile
-            if os.path.islink(path) or not os.path.isdir(path):
-                raise
+            _check_folder(path)
+
+
+def _check_folder(path: str | os.PathLike[str]) -> None:
+    if os.path.islink(path):
+        raise Outside(f"{os.fspath(path)} is a symlink: huddle follows none in its state directory")
+    if not os.path.isdir(path):
+        raise FileExistsError(f"{os.fspath(path)} is not a folder")
 
 
 def write_bytes(path: str | os.PathLike[str], data: bytes, *, durable: bool = True) -> None:
