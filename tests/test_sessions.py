@@ -19,6 +19,7 @@ from huddle.store.records import Heartbeat
 from huddle.vocab import ENDED as STATE_ENDED
 from huddle.vocab import GONE as STATE_GONE
 from huddle.vocab import IDLE as STATE_IDLE
+from huddle.vocab import UNVERIFIED_LIVE_FOR
 from huddle.vocab import WORKING as STATE_WORKING
 from tests.helpers import StandIn, add_worktree, git, make_record, make_repo, new_session_id
 
@@ -96,14 +97,14 @@ def test_other_host_is_live_while_recent():
         host=OTHER_HOST,
         pid=1,
         pid_start="1",
-        last_activity=now - sessions.UNVERIFIABLE_LIVE_FOR + 60,
+        last_activity=now - UNVERIFIED_LIVE_FOR + 60,
     )
     assert sessions.judge(fresh, now).live
     old = make_record(
         host=OTHER_HOST,
         pid=1,
         pid_start="1",
-        last_activity=now - sessions.UNVERIFIABLE_LIVE_FOR - 60,
+        last_activity=now - UNVERIFIED_LIVE_FOR - 60,
     )
     judged = sessions.judge(old, now)
     assert not judged.live and judged.state == STATE_GONE
@@ -112,7 +113,7 @@ def test_other_host_is_live_while_recent():
 def test_other_host_age_comes_from_the_file_too(shop):
     _, state = shop
     now = time.time()
-    old = now - sessions.UNVERIFIABLE_LIVE_FOR - 60
+    old = now - UNVERIFIED_LIVE_FOR - 60
     record = put(state, make_record(host=OTHER_HOST, pid=1, pid_start="1", last_activity=old))
     [judged] = sessions.load_all(state, now)
     assert not judged.live and judged.state == STATE_GONE
@@ -125,7 +126,7 @@ def test_other_host_age_comes_from_the_file_too(shop):
 def test_record_without_pid_is_judged_by_age():
     now = time.time()
     assert sessions.judge(make_record(pid=None, last_activity=now - 60), now).live
-    old = make_record(pid=None, last_activity=now - sessions.UNVERIFIABLE_LIVE_FOR - 1)
+    old = make_record(pid=None, last_activity=now - UNVERIFIED_LIVE_FOR - 1)
     assert not sessions.judge(old, now).live
 
 

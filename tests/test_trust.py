@@ -300,3 +300,165 @@ def test_a_symlink_in_the_state_directory_leads_nothing_outside(
         ["precious.json", ".x.json.1.0.tmp", "2000-01-01", "0" * 36 + ".json"]
     )
     assert "symlink" in plugin.log_text()  # refused, and said
+
+
+# --- times from files are not believed blindly ------------------------------------------------
+
+DAY = 86400.0
+
+
+def write_json(path: Path, value: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(value))
+
+
+@pytest.fixture
+def pair(tmp_path: Path, plugin: Plugin):
+    """An enabled repository with two live sessions: (repo, state, a, b, pid of b)."""
+    from tests.helpers import StandIn as Proc
+
+    repo = make_repo(tmp_path / "shop")
+    commit_files(repo, ["src/app.py", "src/other.py"])
+    plugin.cli("enable", cwd=repo, check=True)
+    a, b = new_id(), new_id()
+    with Proc() as pa, Proc() as pb:
+        for sid, proc in ((a, pa), (b, pb)):
+            plugin.hook("SessionStart", event("SessionStart", sid, repo), cwd=repo, pid=proc.pid)
+        yield repo, repo / ".claude" / "sessions", a, b, pb.pid
+
+
+def test_a_message_dated_in_the_future_is_set_aside_not_shown(pair, plugin: Plugin) -> None:
+    from huddle.store import mailbox
+
+    repo, state, a, b, pid = pair
+    for name, at, text in (
+        (mailbox.name_for("f0f0f0f0", time.time(), False), time.time() + DAY, "from tomorrow"),
+        (mailbox.name_for("0a0a0a0a", time.time(), False), time.time(), "from now"),
+    ):
+        message = {
+            "id": name[20:28],
+            "kind": "fyi",
+            "from_session": a,
+            "from_name": "main",
+            "from_branch": "main",
+            "text": text,
+            "at": at,
+            "urgent": False,
+        }
+        mailbox.deliver(str(state), b, name, json.dumps(message).encode())
+    shown = plugin.hook(
+        "UserPromptSubmit", event("UserPromptSubmit", b, repo, prompt="hi"), cwd=repo, pid=pid
+    )
+    assert "from now" in shown.stdout and "from tomorrow" not in shown.stdout, plugin.log_text()
+    assert len(list((state / "mail" / b / "bad").iterdir())) == 1
+    assert "in the future" in plugin.log_text()
+
+
+def test_a_note_dated_in_the_future_is_not_shown_to_a_new_session(pair, plugin: Plugin) -> None:
+    from huddle.store import history, mailbox
+
+    repo, state, a, b, pid = pair
+    for at, text in ((time.time() + DAY, "from tomorrow"), (time.time() - 60, "from a minute ago")):
+        name = mailbox.name_for(os.urandom(4).hex(), at, False, note=True)
+        write_json(
+            state / "history" / history.day(at) / name,
+            {
+                "id": name[20:28],
+                "kind": "note",
+                "from_session": a,
+                "from_name": "main",
+                "from_branch": "main",
+                "text": text,
+                "at": at,
+                "urgent": False,
+            },
+        )
+    with StandIn() as proc:
+        start = plugin.hook(
+            "SessionStart", event("SessionStart", new_id(), repo), cwd=repo, pid=proc.pid
+        )
+    assert "from a minute ago" in start.stdout and "from tomorrow" not in start.stdout
+
+
+def lease(state: Path, holder: str, repo: Path, key: str, at: float) -> None:
+    from huddle.store.layout import encode
+
+    write_json(
+        state / "leases" / encode(key) / f"{holder}.json",
+        {"path": key, "session_id": holder, "worktree": str(repo), "at": at},
+    )
+
+
+def lock(state: Path, holder: str, key: str, at: float, expires: float) -> None:
+    from huddle.store.layout import encode
+
+    write_json(
+        state / "locks" / f"{encode(key)}.json",
+        {
+            "pattern": key,
+            "holder": holder,
+            "holder_name": "main",
+            "at": at,
+            "expires": expires,
+            "reason": "",
+        },
+    )
+
+
+def test_a_lease_dated_in_the_future_warns_of_nothing(pair, plugin: Plugin) -> None:
+    repo, state, a, b, pid = pair
+    lease(state, a, repo, "src/app.py", time.time() + DAY)
+    lease(state, a, repo, "src/other.py", time.time())  # the same, dated now: it warns
+    for key, warns in (("src/app.py", False), ("src/other.py", True)):
+        done = plugin.hook(
+            "PreToolUse", edit_event("PreToolUse", b, repo, repo / key), cwd=repo, pid=pid
+        )
+        assert ("also being edited" in done.stdout) is warns, key
+
+
+def test_a_lock_for_longer_than_any_allowed_refuses_nothing(pair, plugin: Plugin) -> None:
+    repo, state, a, b, pid = pair
+    now = time.time()
+    lock(state, a, "src/app.py", now, now + 3650 * DAY)  # "until" ten years from now
+    lock(state, a, "src/other.py", now, now + 3600)  # an hour: it refuses
+    for key, denied in (("src/app.py", False), ("src/other.py", True)):
+        done = plugin.hook(
+            "PreToolUse", edit_event("PreToolUse", b, repo, repo / key), cwd=repo, pid=pid
+        )
+        assert ('"deny"' in done.stdout) is denied, key
+    listed = plugin.cli("locks", "--json", cwd=repo, check=True).stdout
+    assert [lk["pattern"] for lk in json.loads(listed)] == ["src/other.py"]
+    assert "ignoring the lock" in plugin.log_text()
+
+
+@pytest.mark.parametrize("last", [-20 * 60, +DAY], ids=["quiet for 20 minutes", "in the future"])
+def test_another_machines_session_counts_only_while_it_was_lately_active(
+    pair, plugin: Plugin, last: float
+) -> None:
+    repo, state, a, b, pid = pair
+    remote = new_id()
+    record = json.loads((state / f"{a}.json").read_text())
+    record.update(
+        session_id=remote,
+        name="far",
+        host="elsewhere.example",
+        pid=1,
+        last_activity=time.time() + last,
+    )
+    write_json(state / f"{remote}.json", record)
+    os.utime(state / f"{remote}.json", (time.time() + min(last, 0),) * 2)
+    lock(state, remote, "src/app.py", time.time(), time.time() + 3600)
+    live = json.loads(plugin.cli("sessions", "--json", cwd=repo, check=True).stdout)
+    assert "far" not in [s["name"] for s in live]
+    done = plugin.hook(
+        "PreToolUse", edit_event("PreToolUse", b, repo, repo / "src/app.py"), cwd=repo, pid=pid
+    )
+    assert '"deny"' not in done.stdout
+    # Active a minute ago, it is a live peer, and its lock refuses the edit.
+    record["last_activity"] = time.time() - 60
+    write_json(state / f"{remote}.json", record)
+    os.utime(state / f"{remote}.json", (time.time() - 60,) * 2)
+    done = plugin.hook(
+        "PreToolUse", edit_event("PreToolUse", b, repo, repo / "src/app.py"), cwd=repo, pid=pid
+    )
+    assert '"deny"' in done.stdout

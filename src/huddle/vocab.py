@@ -47,6 +47,13 @@ CLAIMED = "claimed"
 DONE = "done"
 TASK_STATES = (OPEN, CLAIMED, DONE)
 
+# How far in the future a time read from a file may lie and still be believed: the sessions of
+# one machine share its clock, so more means a hand-made file (a lock "until 3000").
+FUTURE_SLACK = 300.0
+# How long a record that cannot be checked against a process (another machine's) counts as live
+# after its last activity: the default lease time, as long as what it holds counts anyway.
+UNVERIFIED_LIVE_FOR = 600.0
+
 # What a message is. Notes go to everyone; huddle itself sends the notice kinds.
 MESSAGE_KINDS = ("question", "answer", "request", "fyi", "done")
 NOTE = "note"

@@ -328,11 +328,12 @@ def test_transfer_gives_the_locks_to_the_new_session(tmp_path: Path) -> None:
 
 RACERS = 8
 RACE_SETUP = """
-import json, sys
+import json, sys, time
 from huddle.store import locks
 state, holder, pattern = sys.argv[1:4]
-lock = {"pattern": pattern, "holder": holder, "holder_name": holder[:8], "at": 1.0,
-        "expires": 4e9, "reason": ""}
+now = time.time()
+lock = {"pattern": pattern, "holder": holder, "holder_name": holder[:8], "at": now,
+        "expires": now + 3600, "reason": ""}
 """
 RACE_WORK = """
 try:

@@ -1,22 +1,20 @@
 """Is a session live? Judged from its stored record, for hooks and CLI alike.
 
 A session is live while its Claude Code process exists (same pid, same start time, same host).
-A record that cannot be checked against a process (another host, no pid) counts as live for a
-while after its last activity.
+A record that cannot be checked against a process (another host, no pid) counts as live only as
+long as a lease would after its last activity, and never on the strength of a time to come.
 """
 
 from __future__ import annotations
 
 from huddle.peers import procs
 from huddle.store import heartbeats
-from huddle.vocab import OVER
+from huddle.vocab import FUTURE_SLACK, OVER, UNVERIFIED_LIVE_FOR
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
-
-UNVERIFIABLE_LIVE_FOR = 6 * 3600.0
 
 
 def is_live(record: dict[str, Any], now: float) -> bool:
@@ -31,7 +29,7 @@ def is_live(record: dict[str, Any], now: float) -> bool:
     )
     if running is None:
         last = record.get("last_activity")
-        return isinstance(last, (int, float)) and now - last < UNVERIFIABLE_LIVE_FOR
+        return isinstance(last, (int, float)) and -FUTURE_SLACK < now - last < UNVERIFIED_LIVE_FOR
     return running
 
 

@@ -13,8 +13,6 @@ from huddle.store import atomic, heartbeats, names
 from huddle.store.records import Heartbeat, load
 from huddle.vocab import GONE, IDLE, OVER, WORKING
 
-UNVERIFIABLE_LIVE_FOR = liveness.UNVERIFIABLE_LIVE_FOR
-
 # Ended and gone records are removed this long after their last activity.
 SWEEP_AFTER = 24 * 3600.0
 

@@ -13,10 +13,17 @@ import os
 from huddle.store import atomic, paths
 from huddle.store.ids import is_session_id
 from huddle.store.layout import LEASES, encode
+from huddle.vocab import FUTURE_SLACK
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+
+def _log(message: str) -> None:
+    from huddle import log
+
+    log.write(message)
 
 
 def _path(state_dir: str, key: str, session_id: str) -> str:
@@ -61,6 +68,9 @@ def holders(state_dir: str, key: str, now: float, ttl: float) -> list[dict[str, 
             and isinstance(at, (int, float))
             and now - at < ttl
         ):
+            if now - at < -FUTURE_SLACK:
+                _log(f"ignoring the lease {entry.path}: it is dated in the future")
+                continue
             found.append(lease)
     found.sort(key=lambda lease: lease["at"], reverse=True)
     return found

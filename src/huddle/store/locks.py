@@ -10,9 +10,12 @@ worktree-relative paths with fnmatch, so `*` crosses folders: `src/*.py` covers 
 from __future__ import annotations
 
 import os
+import time
 
 from huddle.store import atomic, guard, paths
+from huddle.store.config import MAX_SECONDS
 from huddle.store.layout import GLOBS, GUARD, LOCKS, encode
+from huddle.vocab import FUTURE_SLACK
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -47,6 +50,13 @@ def _read(path: str) -> dict[str, Any] | None:
     pattern = lock.get("pattern")
     expires = lock.get("expires")
     if not isinstance(pattern, str) or not isinstance(expires, (int, float)):
+        return None
+    at = lock.get("at")
+    taken = at if isinstance(at, (int, float)) else expires
+    if taken > time.time() + FUTURE_SLACK or expires - taken > MAX_SECONDS:
+        from huddle import log
+
+        log.write(f"ignoring the lock {path}: taken in the future or for longer than allowed")
         return None
     return lock
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from huddle.display import ago, clean, worktree_label
 from huddle.peers.sessions import Session
 from huddle.store.records import Heartbeat
+from huddle.vocab import FUTURE_SLACK
 
 BUDGET = 1500
 
@@ -67,7 +68,11 @@ def recent_notes(state_dir: str, me: str, now: float) -> str | None:
     from huddle.talk.inbox import item
 
     newest = history.newest(state_dir, now - NOTES_SINCE, mailbox.NOTE + ".", RECENT_NOTES + 1)
-    found = [m for m in reversed(newest) if m.get("from_session") != me][-RECENT_NOTES:]
+    found = [
+        m
+        for m in reversed(newest)
+        if m.get("from_session") != me and m["at"] <= now + FUTURE_SLACK  # none from the future
+    ][-RECENT_NOTES:]
     if not found:
         return None
     lines = [item(message) for message in found]

@@ -13,7 +13,7 @@ import json
 
 from huddle.display import clean, clock
 from huddle.store import mailbox
-from huddle.vocab import NOTE
+from huddle.vocab import FUTURE_SLACK, NOTE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -72,6 +72,10 @@ def show_waiting(
     for index, name in enumerate(names):
         message = mailbox.read_new(state_dir, session_id, name)
         if message is None:
+            continue
+        at = message.get("at")
+        if not isinstance(at, (int, float)) or at > now + FUTURE_SLACK:
+            mailbox.set_aside(state_dir, session_id, name, "it has no time, or one in the future")
             continue
         line = item(message)
         if used + len(line) + 1 > budget and lines:
