@@ -462,3 +462,14 @@ def test_another_machines_session_counts_only_while_it_was_lately_active(
         "PreToolUse", edit_event("PreToolUse", b, repo, repo / "src/app.py"), cwd=repo, pid=pid
     )
     assert '"deny"' in done.stdout
+
+
+def test_doctor_tells_an_earlier_huddles_state_from_a_cloned_one(
+    tmp_path: Path, plugin: Plugin
+) -> None:
+    repo = make_repo(tmp_path / "shop")
+    plugin.cli("enable", cwd=repo, check=True)
+    (repo / ".git" / "huddle-enabled").unlink()  # as an earlier huddle left it
+    found = {c["what"]: c for c in json.loads(plugin.cli("doctor", "--json", cwd=repo).stdout)}
+    assert "an earlier huddle" in found["state directory"]["detail"]
+    assert found["state directory"]["fix"] == "huddle enable (keeps it)"

@@ -235,6 +235,16 @@ def repository_checks() -> list[Check]:
                     f"remove {state_dir}, then run huddle enable",
                 )
             )
+        elif os.path.lexists(state_dir) and _left_by_an_earlier_huddle(state_dir):
+            checks.append(
+                Check(
+                    WARN,
+                    "state directory",
+                    f"{state_dir} looks like an earlier huddle's, which kept no mark in "
+                    f"{loc.common_dir}: every hook ignores it until huddle is enabled again",
+                    "huddle enable (keeps it)",
+                )
+            )
         elif os.path.lexists(state_dir):
             checks.append(
                 Check(
@@ -269,6 +279,18 @@ def repository_checks() -> list[Check]:
         checks.append(Check(OK, "state directory", f"{state_dir} (mode 700, yours)"))
     checks.append(_hooks_check(state_dir))
     return checks
+
+
+def _left_by_an_earlier_huddle(state_dir: Path) -> bool:
+    """Private to this user and holding no link: what `huddle enable` keeps without asking
+    (git tracking none of it was looked at before)."""
+    from huddle.store import directory
+
+    found = os.lstat(state_dir)
+    if found.st_uid != os.getuid() or found.st_mode & 0o077 or not state_dir.is_dir():
+        return False
+    contents = directory.Contents(str(state_dir))
+    return not contents.links and not contents.open_folders
 
 
 def _fix(loc: gitfiles.Location) -> str:
