@@ -110,9 +110,13 @@ def test_the_cli_and_doctor_say_what_is_wrong(clone: Path, plugin: Plugin) -> No
 def test_enable_in_the_clone_sets_the_traps_aside_and_starts_empty(
     clone: Path, plugin: Plugin
 ) -> None:
+    refused = plugin.cli("enable", cwd=clone)
+    assert refused.returncode == 1 and "git rm -r --cached .claude/sessions" in refused.stderr
+    assert not (clone / ".git" / "huddle-enabled").exists()
+    git(clone, "rm", "-r", "-q", "--cached", ".claude/sessions")  # as it says
+    git(clone, "commit", "-q", "-m", "stop sharing huddle's state")
     done = plugin.cli("enable", cwd=clone, check=True)
     assert "which huddle did not make here" in done.stdout
-    assert "git tracks" in done.stdout
     assert "Moved it to" in done.stdout
     [aside] = clone.joinpath(".claude").glob("sessions.untrusted-*")
     assert (aside / "huddle.json").is_file()  # set aside whole, not deleted
@@ -139,7 +143,7 @@ def test_enable_in_the_clone_sets_the_traps_aside_and_starts_empty(
 
 def test_keep_state_refuses_a_state_directory_git_tracks(clone: Path, plugin: Plugin) -> None:
     done = plugin.cli("enable", "--keep-state", cwd=clone)
-    assert done.returncode == 1 and "cannot keep it" in done.stderr
+    assert done.returncode == 1 and "git tracks" in done.stderr
     assert not (clone / ".git" / "huddle-enabled").exists()
     assert not list(clone.joinpath(".claude").glob("sessions.untrusted-*"))
 
@@ -473,3 +477,31 @@ def test_doctor_tells_an_earlier_huddles_state_from_a_cloned_one(
     found = {c["what"]: c for c in json.loads(plugin.cli("doctor", "--json", cwd=repo).stdout)}
     assert "an earlier huddle" in found["state directory"]["detail"]
     assert found["state directory"]["fix"] == "huddle enable (keeps it)"
+
+
+def test_huddle_turns_itself_off_when_git_starts_tracking_its_state(
+    tmp_path: Path, plugin: Plugin
+) -> None:
+    """A pull or a checkout could write into a tracked state directory what the repository
+    holds: the next session start notices, turns huddle off here and says why."""
+    repo = make_repo(tmp_path / "shop")
+    plugin.cli("enable", cwd=repo, check=True)
+    a, b = new_id(), new_id()
+    with StandIn() as pa, StandIn() as pb:
+        plugin.hook("SessionStart", event("SessionStart", a, repo), cwd=repo, pid=pa.pid)
+        plugin.cli("note", ORDERS, cwd=repo, session_id=a, pid=pa.pid, check=True)
+        git(repo, "add", "-f", ".claude/sessions/history")
+        git(repo, "commit", "-q", "-m", "oops")
+        start = plugin.hook("SessionStart", event("SessionStart", b, repo), cwd=repo, pid=pb.pid)
+        assert (start.returncode, start.stdout) == (0, "")
+        assert not (repo / ".git" / "huddle-enabled").exists()
+        prompt = plugin.hook(
+            "UserPromptSubmit",
+            event("UserPromptSubmit", a, repo, prompt="hi"),
+            cwd=repo,
+            pid=pa.pid,
+        )
+        assert prompt.stdout == ""
+    assert "huddle is now off" in plugin.log_text() and "git tracks 1 file" in plugin.log_text()
+    found = {c["what"]: c for c in json.loads(plugin.cli("doctor", "--json", cwd=repo).stdout)}
+    assert "git tracks 1 file(s)" in found["state directory"]["detail"]

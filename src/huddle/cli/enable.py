@@ -54,11 +54,16 @@ def _found_state(loc: gitfiles.Location, state_dir: Path, keep: bool) -> None:
         tracked = worktrees.tracked(loc.main_worktree, "/".join(STATE_SUBDIR))
     except ImportError:
         tracked = ["(GitPython is missing, so huddle cannot ask git)"]
+    if tracked:
+        raise UserError(
+            f"git tracks {len(tracked)} file(s) in {state_dir} ({tracked[0]}, ...): they came "
+            "with the repository, and every pull could bring them back. Run "
+            "`git rm -r --cached .claude/sessions`, commit, then `huddle enable` again (it sets "
+            "what is there aside and starts empty)"
+        )
     found = state_dir.stat()
     foreign_owner = found.st_uid != os.getuid()
     problems = []
-    if tracked:
-        problems.append(f"git tracks {len(tracked)} of its files (it came with the repository)")
     if foreign_owner:
         problems.append(f"it belongs to another user (uid {found.st_uid})")
     if contents.links:
@@ -72,10 +77,10 @@ def _found_state(loc: gitfiles.Location, state_dir: Path, keep: bool) -> None:
     for problem in problems:
         print(f"  - {problem}")
     if keep:
-        if tracked or foreign_owner or contents.links:
+        if foreign_owner or contents.links:
             raise UserError(
-                "cannot keep it: a state directory git tracks, that another user owns or that "
-                "holds symlinks is never trusted; run `huddle enable` without --keep-state"
+                "cannot keep it: a state directory that another user owns or that holds "
+                "symlinks is never trusted; run `huddle enable` without --keep-state"
             )
         for folder in [".", *contents.open_folders]:
             os.chmod(state_dir / folder, 0o700)
@@ -84,11 +89,6 @@ def _found_state(loc: gitfiles.Location, state_dir: Path, keep: bool) -> None:
     moved = directory.set_aside(str(state_dir))
     print(f"  Moved it to {moved}, untouched; huddle starts from an empty state.")
     print("  (`huddle enable --keep-state` keeps one instead, when it is yours to keep.)")
-    if tracked:
-        print(
-            "  Its files are in the repository: `git rm -r --cached .claude/sessions` and a "
-            "commit stop sharing them, or every clone gets them again."
-        )
 
 
 def _register_caller(loc: gitfiles.Location, state_dir: Path) -> str | None:

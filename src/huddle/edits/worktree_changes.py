@@ -15,25 +15,14 @@ from __future__ import annotations
 
 import os
 
+from huddle.repo.gitfiles import REPO_ENV
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import subprocess
 
 MAX_ENTRIES = 5000
 DELETED = (0, -1)
-
-# Variables that would point git at another repository or index than the worktree's own:
-# a hook may run with them set (inside a git hook, say) and `-C` does not override them.
-_REPO_ENV = (
-    "GIT_DIR",
-    "GIT_WORK_TREE",
-    "GIT_INDEX_FILE",
-    "GIT_COMMON_DIR",
-    "GIT_OBJECT_DIRECTORY",
-    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-    "GIT_NAMESPACE",
-    "GIT_PREFIX",
-)
 
 
 def snapshot(
@@ -81,7 +70,7 @@ def snapshot(
 def _git_status(worktree: str, timeout: float) -> bytes | None:
     import subprocess
 
-    env = {name: value for name, value in os.environ.items() if name not in _REPO_ENV}
+    env = {name: value for name, value in os.environ.items() if name not in REPO_ENV}
     env["GIT_OPTIONAL_LOCKS"] = "0"
     args = [
         "git",

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 
 def handle(context: Context) -> dict[str, Any] | None:
+    if not trusted(context):
+        return None
     bootstrap.start_if_needed()
     bootstrap.remember_interpreter()
     share_data_dir()
@@ -58,6 +60,24 @@ def handle(context: Context) -> dict[str, Any] | None:
     )
     text = "\n\n".join(p for p in parts if p)
     return additional_context("SessionStart", text) if text else None
+
+
+def trusted(context: Context) -> bool:
+    """False, and huddle turned off here, when git tracks files in the state directory: a pull
+    or a checkout could write into it whatever the repository holds."""
+    from huddle.repo import tracked
+
+    found = tracked.state_files(context.location)
+    if not found:
+        return True
+    from huddle.store import directory
+
+    directory.unmark(context.location.common_dir)
+    log.write(
+        f"SessionStart: huddle is now off in {context.location.main_worktree}: git tracks "
+        f"{len(found)} file(s) in its state directory ({found[0]}, ...); `huddle doctor` says more"
+    )
+    return False
 
 
 def last_given_back(context: Context) -> str | None:

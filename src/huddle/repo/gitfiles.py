@@ -13,6 +13,19 @@ import stat
 
 from huddle.store.layout import ENABLED_MARK, STATE_SUBDIR
 
+# Variables that would point git at another repository or index than the worktree's own:
+# a hook may run with them set (inside a git hook, say) and `-C` does not override them.
+REPO_ENV = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_COMMON_DIR",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_NAMESPACE",
+    "GIT_PREFIX",
+)
+
 
 class NotARepository(Exception):
     """The directory is in no git worktree that huddle can use."""
