@@ -331,6 +331,20 @@ def pair(tmp_path: Path, plugin: Plugin):
         yield repo, repo / ".claude" / "sessions", a, b, pb.pid
 
 
+def posted(name: str, sender: str, kind: str, text: str, at: float) -> dict:
+    """An item as huddle posts it, with the time `at` whatever that is."""
+    return {
+        "id": name[20:28],
+        "kind": kind,
+        "from_session": sender,
+        "from_name": "main",
+        "from_branch": "main",
+        "text": text,
+        "at": at,
+        "urgent": False,
+    }
+
+
 def test_a_message_dated_in_the_future_is_set_aside_not_shown(pair, plugin: Plugin) -> None:
     from huddle.store import mailbox
 
@@ -339,17 +353,7 @@ def test_a_message_dated_in_the_future_is_set_aside_not_shown(pair, plugin: Plug
         (mailbox.name_for("f0f0f0f0", time.time(), False), time.time() + DAY, "from tomorrow"),
         (mailbox.name_for("0a0a0a0a", time.time(), False), time.time(), "from now"),
     ):
-        message = {
-            "id": name[20:28],
-            "kind": "fyi",
-            "from_session": a,
-            "from_name": "main",
-            "from_branch": "main",
-            "text": text,
-            "at": at,
-            "urgent": False,
-        }
-        mailbox.deliver(str(state), b, name, json.dumps(message).encode())
+        mailbox.deliver(str(state), b, name, json.dumps(posted(name, a, "fyi", text, at)).encode())
     shown = plugin.hook(
         "UserPromptSubmit", event("UserPromptSubmit", b, repo, prompt="hi"), cwd=repo, pid=pid
     )
@@ -364,19 +368,7 @@ def test_a_note_dated_in_the_future_is_not_shown_to_a_new_session(pair, plugin: 
     repo, state, a, b, pid = pair
     for at, text in ((time.time() + DAY, "from tomorrow"), (time.time() - 60, "from a minute ago")):
         name = mailbox.name_for(os.urandom(4).hex(), at, False, note=True)
-        write_json(
-            state / "history" / history.day(at) / name,
-            {
-                "id": name[20:28],
-                "kind": "note",
-                "from_session": a,
-                "from_name": "main",
-                "from_branch": "main",
-                "text": text,
-                "at": at,
-                "urgent": False,
-            },
-        )
+        write_json(state / "history" / history.day(at) / name, posted(name, a, "note", text, at))
     with StandIn() as proc:
         start = plugin.hook(
             "SessionStart", event("SessionStart", new_id(), repo), cwd=repo, pid=proc.pid
