@@ -120,6 +120,7 @@ def test_enable_in_the_clone_sets_the_traps_aside_and_starts_empty(
     assert "Moved it to" in done.stdout
     [aside] = clone.joinpath(".claude").glob("sessions.untrusted-*")
     assert (aside / "huddle.json").is_file()  # set aside whole, not deleted
+    assert git(clone, "status", "--porcelain") == ""  # and kept out of git, as the state is
     state = clone / ".claude" / "sessions"
     assert stat.S_IMODE(state.stat().st_mode) == 0o700
     assert sorted(p.name for p in state.iterdir()) == ["huddle.json"]

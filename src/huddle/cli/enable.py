@@ -15,6 +15,7 @@ from huddle.store import atomic, directory
 from huddle.store.layout import STATE_SUBDIR
 
 EXCLUDE_LINE = "/.claude/sessions/"
+ASIDE_LINE = "/.claude/sessions.untrusted-*/"  # state directories set aside, kept out too
 
 
 def enable(keep_state: bool = False) -> int:
@@ -87,7 +88,8 @@ def _found_state(loc: gitfiles.Location, state_dir: Path, keep: bool) -> None:
         print("  Keeping it, as asked (--keep-state), private to you from now on.")
         return
     moved = directory.set_aside(str(state_dir))
-    print(f"  Moved it to {moved}, untouched; huddle starts from an empty state.")
+    _add_exclude(loc, ASIDE_LINE)
+    print(f"  Moved it to {moved}, untouched (and kept out of git); huddle starts empty.")
     print("  (`huddle enable --keep-state` keeps one instead, when it is yours to keep.)")
 
 
@@ -106,17 +108,17 @@ def _exclude_file(loc: gitfiles.Location) -> Path:
     return Path(loc.common_dir) / "info" / "exclude"
 
 
-def _add_exclude(loc: gitfiles.Location) -> None:
+def _add_exclude(loc: gitfiles.Location, line: str = EXCLUDE_LINE) -> None:
     path = _exclude_file(loc)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         text = ""
-    if EXCLUDE_LINE in text.splitlines():
+    if line in text.splitlines():
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     prefix = "" if not text or text.endswith("\n") else "\n"
-    atomic.write_bytes(path, (text + prefix + EXCLUDE_LINE + "\n").encode("utf-8"))
+    atomic.write_bytes(path, (text + prefix + line + "\n").encode("utf-8"))
     os.chmod(path, 0o644)
 
 
