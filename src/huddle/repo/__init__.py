@@ -1,2 +1,3 @@
-"""The repository a directory belongs to: where it sits in git, read from git's own files for
-the hooks (gitfiles), and what GitPython tells the CLI (worktrees)."""
+"""The repository a directory belongs to: where it sits in git and whether huddle may work there,
+read from git's own files for the hooks (gitfiles); whether git tracks the state directory
+(tracked); and what GitPython tells the CLI (worktrees)."""
