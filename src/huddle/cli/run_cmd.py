@@ -63,37 +63,47 @@ def run(argv: Sequence[str], notify: str | None) -> int:
 
 def _execute(command: list[str]) -> tuple[int | str, str]:
     """Run it, pass its output through, keep the end of it; the status or why it did not start."""
-    try:
-        # Its own process group: a terminal's Ctrl-C reaches it once, through us, not twice.
-        child = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            preexec_fn=os.setpgrp,  # process_group=0 needs Python 3.11; no threads run here
-        )
-    except FileNotFoundError:
-        print(f"huddle: {command[0]}: command not found", file=sys.stderr)
-        return "command not found", ""
-    except PermissionError:
-        print(f"huddle: {command[0]}: permission denied", file=sys.stderr)
-        return "permission denied", ""
+    started: list[subprocess.Popen[bytes]] = []
+    early: list[int] = []  # signals that came before the command existed
 
     def forward(signum: int, frame: FrameType | None) -> None:
+        if not started:
+            early.append(signum)
+            return
+        child = started[0]
         if child.returncode is None:  # once reaped, its group id may belong to someone else
             try:
                 os.killpg(child.pid, signum)  # what it started too, as a terminal's Ctrl-C does
             except ProcessLookupError:
                 pass
 
-    # A signal ignored here (`cmd &` in a script ignores SIGINT, nohup SIGHUP) is ignored by
-    # the command too: it was meant not to stop it.
+    # Set before the command starts, so that no signal can find Python's own handlers. A signal
+    # ignored here (`cmd &` in a script ignores SIGINT, nohup SIGHUP) is ignored by the command
+    # too: it was meant not to stop it.
     previous = {
         sig: signal.signal(sig, forward)
         for sig in FORWARDED
         if signal.getsignal(sig) is not signal.SIG_IGN
     }
     try:
+        try:
+            # Its own process group: a terminal's Ctrl-C reaches it once, through us, not twice.
+            child = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                preexec_fn=os.setpgrp,  # process_group=0 needs Python 3.11; no threads run here
+            )
+        except FileNotFoundError:
+            print(f"huddle: {command[0]}: command not found", file=sys.stderr)
+            return "command not found", ""
+        except PermissionError:
+            print(f"huddle: {command[0]}: permission denied", file=sys.stderr)
+            return "permission denied", ""
+        started.append(child)
+        for signum in early:
+            forward(signum, None)
         kept = _pump(child)
         status = child.wait()
     finally:
