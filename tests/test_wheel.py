@@ -118,6 +118,7 @@ VERBS = [
     ("task", "release", "000000"),
     ("run", "--", "true"),
     ("hook", "UserPromptSubmit"),
+    ("commands", "install"),
     ("disable", "--yes"),
 ]
 

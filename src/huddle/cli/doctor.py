@@ -48,6 +48,21 @@ def run(as_json: bool) -> int:
     return 1 if any(c.status == FAIL for c in checks) else 0
 
 
+def _commands_check() -> Check:
+    from huddle.cli import commands_cmd
+
+    now = commands_cmd.state()
+    if all(value == "ours" for value in now.values()):
+        return Check(OK, "short commands", f"/sessions, /note, /message in {commands_cmd.folder()}")
+    words = ", ".join(
+        f"/{name} {'is your own' if value == 'theirs' else 'is not installed'}"
+        for name, value in now.items()
+        if value != "ours"
+    )
+    fix = "huddle commands install" if "missing" in now.values() else ""
+    return Check(WARN, "short commands", f"{words} (/huddle:<name> always works)", fix)
+
+
 def plugin_checks() -> list[Check]:
     root = files.root()
     where = root or f"{files.package_dir()} (a package installed with pip, not the plugin)"
@@ -66,6 +81,7 @@ def plugin_checks() -> list[Check]:
                 "claude plugin install huddle@huddle (or start claude with --plugin-dir)",
             )
         )
+    checks.append(_commands_check())
     return checks
 
 

@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from huddle.cli import commands_cmd
 from huddle.cli.errors import UserError
 from huddle.cli.here import calling_session, location
 from huddle.peers import sessions
@@ -44,6 +45,9 @@ def enable(keep_state: bool = False) -> int:
     if joined:
         print(f'  this session joined as "{joined}"')
     print("  Claude Code sessions in this repository and its worktrees now see each other.")
+    offer = commands_cmd.hint()
+    if offer:
+        print(f"  {offer}.")
     return 0
 
 
@@ -163,4 +167,9 @@ def disable(yes: bool) -> int:
     directory.remove(str(state_dir))
     _remove_exclude(loc)
     print("huddle is disabled here; `huddle enable` turns it on again")
+    if "ours" in commands_cmd.state().values():
+        print(
+            "The short commands /sessions, /note and /message stay, for other repositories: "
+            "`huddle commands remove` takes them away."
+        )
     return 0

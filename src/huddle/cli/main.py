@@ -106,6 +106,11 @@ def parser() -> argparse.ArgumentParser:
     cf.add_argument("value", nargs="?")
     cf.add_argument("--json", action="store_true")
 
+    cm = verbs.add_parser(
+        "commands", help="the short slash commands /sessions, /note and /message (default: show)"
+    )
+    cm.add_argument("step", nargs="?", choices=("install", "remove", "show"), default="show")
+
     doc = verbs.add_parser("doctor", help="check the installation and this repository")
     doc.add_argument("--json", action="store_true")
 
@@ -199,6 +204,11 @@ def dispatch(args: argparse.Namespace) -> int:
         from huddle.cli import config_cmd
 
         return config_cmd.run(args.name, args.value, args.json)
+    if verb == "commands":
+        from huddle.cli import commands_cmd
+
+        step = {"install": commands_cmd.install, "remove": commands_cmd.remove}
+        return step.get(args.step, commands_cmd.show)()
     if verb == "doctor":
         from huddle.cli import doctor
 

@@ -14,6 +14,7 @@ MANIFEST = os.path.join(".claude-plugin", "plugin.json")
 HOOKS_JSON = os.path.join("hooks", "hooks.json")
 BIN = os.path.join("bin", "huddle")
 REQUIREMENTS = "requirements.txt"
+COMMANDS = "commands"  # the plugin's slash commands, one `<name>.md` each
 
 # <root>/src/huddle/plugin/files.py
 _CANDIDATE = os.path.dirname(

@@ -1,0 +1,87 @@
+"""The short slash commands through the real client (stream-json): after `huddle commands
+install`, `/note`, `/message` and `/sessions` run huddle as `/huddle:note` and the rest do, the
+namespaced ones still work, and a command of the user's under one of those names is left alone.
+
+Observed with client 2.1.332: a user-level command (``~/.claude/commands/<name>.md``) is not
+namespaced, its ``!`` block runs before the model sees the body, and the plugin's ``bin/`` is on
+the PATH of that block, as it is for the plugin's own commands.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from . import test_messages
+from .test_messages import (
+    get_going,
+    huddle_items,
+    item_line,
+    only_match,
+    prompt_of,
+    run_huddle,
+    sessions,
+    shop,
+    turn_hook_entries,
+)
+from .test_peers import Lab
+
+pytestmark = pytest.mark.realclient
+
+lab = pytest.fixture(test_messages.lab.__wrapped__)  # the same fixture as the messages tests
+
+
+def test_note_message_and_sessions_work_as_typed(lab: Lab) -> None:
+    repo, worktree = shop(lab)
+    installed = run_huddle(lab, repo, "commands", "install").stdout
+    assert "installed /sessions, /note, /message" in installed
+    a, b = sessions(lab, repo, worktree)
+    with a, b:
+        get_going(a, b, repo)
+        assert a.turn("/note renamed getLabel to t()")["result"] == "ok"
+        assert "note sent to 1 session(s)" in prompt_of(a.api.last_conversation_request())
+
+        assert a.turn("/message ui-fixes please keep the whatsapp tab")["result"] == "ok"
+        assert 'to "ui-fixes"' in prompt_of(a.api.last_conversation_request())
+        assert b.turn("carry on")["result"] == "ok"
+        items = huddle_items(
+            turn_hook_entries(b.api.last_conversation_request()), "UserPromptSubmit"
+        )
+        only_match(item_line("note", "alice", "main", "renamed getLabel to t()"), items)
+        assert any("please keep the whatsapp tab" in item for item in items), items
+
+        assert a.turn("/sessions")["result"] == "ok"
+        table = prompt_of(a.api.last_conversation_request())
+        assert "ui-fixes" in table and "../shop-ui" in table and "* this session" in table
+
+        assert a.turn("/huddle:note the namespaced one still works")["result"] == "ok"
+        assert "note sent to 1 session(s)" in prompt_of(a.api.last_conversation_request())
+    log = json.loads(run_huddle(lab, repo, "log", "--json").stdout)
+    assert [row["text"] for row in log if row["kind"] == "note"] == [
+        "renamed getLabel to t()",
+        "the namespaced one still works",
+    ]
+
+
+def test_a_note_command_of_the_users_is_left_alone(lab: Lab) -> None:
+    repo, worktree = shop(lab)
+    mine = lab.home / ".claude" / "commands" / "note.md"
+    mine.parent.mkdir(parents=True, exist_ok=True)
+    mine.write_text("---\ndescription: my diary\n---\nDIARY ENTRY: $ARGUMENTS\n")
+    installed = run_huddle(lab, repo, "commands", "install").stdout
+    assert f"left your own /note alone ({mine})" in installed
+    a, b = sessions(lab, repo, worktree)
+    with a, b:
+        get_going(a, b, repo)
+        assert a.turn("/note bought milk")["result"] == "ok"
+        shown = prompt_of(a.api.last_conversation_request())
+        assert "DIARY ENTRY: bought milk" in shown and "note sent" not in shown
+        assert a.turn("/message ui-fixes hello")["result"] == "ok"
+        assert 'to "ui-fixes"' in prompt_of(a.api.last_conversation_request())
+    assert mine.read_text() == "---\ndescription: my diary\n---\nDIARY ENTRY: $ARGUMENTS\n"
+    assert [
+        row
+        for row in json.loads(run_huddle(lab, repo, "log", "--json").stdout)
+        if row["kind"] == "note"
+    ] == []
