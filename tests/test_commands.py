@@ -61,6 +61,8 @@ def test_install_again_updates_only_huddles_files(tmp_path: Path) -> None:
     plugin.cli("commands", "install", cwd=tmp_path, check=True)
     stale = user_commands() / "sessions.md"
     stale.write_text(stale.read_text().replace("Show it to the user", "OLD TEXT"))
+    shown = plugin.cli("commands", cwd=tmp_path, check=True).stdout
+    assert "/sessions: installed, from an older huddle" in shown
     plugin.cli("commands", "install", cwd=tmp_path, check=True)
     assert "OLD TEXT" not in stale.read_text()
     assert plugin.cli("commands", "remove", cwd=tmp_path, check=True).stdout.startswith("removed")

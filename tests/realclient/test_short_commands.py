@@ -13,7 +13,8 @@ import json
 
 import pytest
 
-from . import test_messages
+from . import test_messages, tui
+from .huddle_support import PLUGIN_ROOT
 from .test_messages import (
     get_going,
     huddle_items,
@@ -25,7 +26,7 @@ from .test_messages import (
     shop,
     turn_hook_entries,
 )
-from .test_peers import Lab
+from .test_peers import Lab, started
 
 pytestmark = pytest.mark.realclient
 
@@ -85,3 +86,78 @@ def test_a_note_command_of_the_users_is_left_alone(lab: Lab) -> None:
         for row in json.loads(run_huddle(lab, repo, "log", "--json").stdout)
         if row["kind"] == "note"
     ] == []
+
+
+def test_typed_in_the_interactive_client(lab: Lab) -> None:
+    """The full-screen client, in tmux: typed and Enter, as a person does it."""
+    tui.require_tmux()
+    repo, worktree = shop(lab)
+    run_huddle(lab, repo, "commands", "install")
+    b = lab.session(worktree, "b")
+    a = tui.TuiSession(
+        PLUGIN_ROOT, repo, lab.root / "a", home=lab.home, env=lab.env(), claude_bin=lab.claude_bin
+    )
+    with b, a:
+        started(b, repo)
+        state = repo / ".claude" / "sessions"
+        a.wait(lambda: len(list(state.glob("*-*-*-*-*.json"))) == 2, "A's SessionStart")
+
+        def logged(kind: str) -> list[str]:
+            rows = json.loads(run_huddle(lab, repo, "log", "--json").stdout)
+            return [row["text"] for row in rows if row["kind"] == kind]
+
+        a.type("/note renamed getLabel to t()")
+        a.wait(lambda: logged("note") == ["renamed getLabel to t()"], "the note in huddle log")
+        a.type("/message ui-fixes please keep the whatsapp tab")
+        a.wait(lambda: "please keep the whatsapp tab" in logged("fyi"), "the message in the log")
+        assert b.turn("carry on")["result"] == "ok"
+        items = huddle_items(
+            turn_hook_entries(b.api.last_conversation_request()), "UserPromptSubmit"
+        )
+        only_match(item_line("note", "main", "main", "renamed getLabel to t()"), items)
+        assert any("please keep the whatsapp tab" in item for item in items), items
+
+        def table() -> str | None:
+            for body in reversed(a.api.conversation_requests()):
+                shown = prompt_of(body)
+                if "* this session" in shown:
+                    return shown
+            return None
+
+        a.type("/sessions")
+        shown = a.wait(table, "the sessions table in A's prompt")
+        assert "ui-fixes" in shown and "../shop-ui" in shown
+
+        a.type("/huddle:note the namespaced one still works")
+        a.wait(
+            lambda: logged("note") == ["renamed getLabel to t()", "the namespaced one still works"],
+            "the namespaced note",
+        )
+
+
+def test_a_users_own_note_stays_theirs_in_the_interactive_client(lab: Lab) -> None:
+    tui.require_tmux()
+    repo, _ = shop(lab)
+    mine = lab.home / ".claude" / "commands" / "note.md"
+    mine.parent.mkdir(parents=True, exist_ok=True)
+    mine.write_text("---\ndescription: my diary\n---\nDIARY ENTRY: $ARGUMENTS\n")
+    installed = run_huddle(lab, repo, "commands", "install").stdout
+    assert f"left your own /note alone ({mine})" in installed
+    a = tui.TuiSession(
+        PLUGIN_ROOT, repo, lab.root / "a", home=lab.home, env=lab.env(), claude_bin=lab.claude_bin
+    )
+    with a:
+        state = repo / ".claude" / "sessions"
+        a.wait(lambda: list(state.glob("*-*-*-*-*.json")), "A's SessionStart")
+        a.type("/note bought milk")
+
+        def diary() -> bool:
+            return any(
+                "DIARY ENTRY: bought milk" in prompt_of(body)
+                for body in a.api.conversation_requests()
+            )
+
+        a.wait(diary, "the user's own /note in A's prompt")
+    assert mine.read_text() == "---\ndescription: my diary\n---\nDIARY ENTRY: $ARGUMENTS\n"
+    rows = json.loads(run_huddle(lab, repo, "log", "--json").stdout)
+    assert [row for row in rows if row["kind"] == "note"] == []

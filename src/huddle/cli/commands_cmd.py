@@ -53,16 +53,28 @@ def text_for(name: str) -> str:
 
 
 def state() -> dict[str, str]:
-    """For each short name: "ours", "theirs" (the user's own file) or "missing"."""
+    """For each short name: "ours", "stale" (ours, from an older plugin), "theirs" (the user's
+    own file) or "missing"."""
     where = folder()
     found = {}
     for name in SHORT:
         path = where / f"{name}.md"
         if not path.exists():
             found[name] = "missing"
+        elif not is_ours(path):
+            found[name] = "theirs"
         else:
-            found[name] = "ours" if is_ours(path) else "theirs"
+            found[name] = "stale" if _differs(path, name) else "ours"
     return found
+
+
+def _differs(path: Path, name: str) -> bool:
+    if files.root() is None:
+        return False  # nothing to compare with
+    try:
+        return path.read_text(encoding="utf-8") != text_for(name)
+    except (OSError, UserError):
+        return False
 
 
 def install() -> int:
@@ -89,7 +101,7 @@ def remove() -> int:
     where = folder()
     gone = []
     for name, now in state().items():
-        if now == "ours":
+        if now in ("ours", "stale"):
             (where / f"{name}.md").unlink()
             gone.append(f"/{name}")
         elif now == "theirs":
@@ -103,6 +115,7 @@ def show() -> int:
     for name, now in state().items():
         words = {
             "ours": "installed",
+            "stale": "installed, from an older huddle: `huddle commands install` updates it",
             "theirs": "yours (not huddle's): /huddle:" + name + " is huddle's",
             "missing": "not installed",
         }[now]

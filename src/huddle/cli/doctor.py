@@ -54,12 +54,9 @@ def _commands_check() -> Check:
     now = commands_cmd.state()
     if all(value == "ours" for value in now.values()):
         return Check(OK, "short commands", f"/sessions, /note, /message in {commands_cmd.folder()}")
-    words = ", ".join(
-        f"/{name} {'is your own' if value == 'theirs' else 'is not installed'}"
-        for name, value in now.items()
-        if value != "ours"
-    )
-    fix = "huddle commands install" if "missing" in now.values() else ""
+    said = {"theirs": "is your own", "missing": "is not installed", "stale": "is out of date"}
+    words = ", ".join(f"/{name} {said[value]}" for name, value in now.items() if value != "ours")
+    fix = "huddle commands install" if {"missing", "stale"} & set(now.values()) else ""
     return Check(WARN, "short commands", f"{words} (/huddle:<name> always works)", fix)
 
 

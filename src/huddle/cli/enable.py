@@ -167,7 +167,7 @@ def disable(yes: bool) -> int:
     directory.remove(str(state_dir))
     _remove_exclude(loc)
     print("huddle is disabled here; `huddle enable` turns it on again")
-    if "ours" in commands_cmd.state().values():
+    if {"ours", "stale"} & set(commands_cmd.state().values()):
         print(
             "The short commands /sessions, /note and /message stay, for other repositories: "
             "`huddle commands remove` takes them away."
