@@ -10,6 +10,7 @@ the PATH of that block, as it is for the plugin's own commands.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -65,13 +66,22 @@ def test_note_message_and_sessions_work_as_typed(lab: Lab) -> None:
     ]
 
 
-def test_a_note_command_of_the_users_is_left_alone(lab: Lab) -> None:
-    repo, worktree = shop(lab)
+DIARY = "---\ndescription: my diary\n---\nDIARY ENTRY: $ARGUMENTS\n"
+
+
+def own_note_then_install(lab: Lab, repo: Path) -> Path:
+    """The user's own /note, then `huddle commands install`, which must leave it and say so."""
     mine = lab.home / ".claude" / "commands" / "note.md"
     mine.parent.mkdir(parents=True, exist_ok=True)
-    mine.write_text("---\ndescription: my diary\n---\nDIARY ENTRY: $ARGUMENTS\n")
+    mine.write_text(DIARY)
     installed = run_huddle(lab, repo, "commands", "install").stdout
     assert f"left your own /note alone ({mine})" in installed
+    return mine
+
+
+def test_a_note_command_of_the_users_is_left_alone(lab: Lab) -> None:
+    repo, worktree = shop(lab)
+    mine = own_note_then_install(lab, repo)
     a, b = sessions(lab, repo, worktree)
     with a, b:
         get_going(a, b, repo)
@@ -80,7 +90,7 @@ def test_a_note_command_of_the_users_is_left_alone(lab: Lab) -> None:
         assert "DIARY ENTRY: bought milk" in shown and "note sent" not in shown
         assert a.turn("/message ui-fixes hello")["result"] == "ok"
         assert 'to "ui-fixes"' in prompt_of(a.api.last_conversation_request())
-    assert mine.read_text() == "---\ndescription: my diary\n---\nDIARY ENTRY: $ARGUMENTS\n"
+    assert mine.read_text() == DIARY
     assert [
         row
         for row in json.loads(run_huddle(lab, repo, "log", "--json").stdout)
@@ -88,15 +98,20 @@ def test_a_note_command_of_the_users_is_left_alone(lab: Lab) -> None:
     ] == []
 
 
+def interactive(lab: Lab, repo: Path) -> tui.TuiSession:
+    """Session A, the full-screen client in tmux, in the lab's HOME."""
+    tui.require_tmux()
+    return tui.TuiSession(
+        PLUGIN_ROOT, repo, lab.root / "a", home=lab.home, env=lab.env(), claude_bin=lab.claude_bin
+    )
+
+
 def test_typed_in_the_interactive_client(lab: Lab) -> None:
     """The full-screen client, in tmux: typed and Enter, as a person does it."""
-    tui.require_tmux()
     repo, worktree = shop(lab)
     run_huddle(lab, repo, "commands", "install")
     b = lab.session(worktree, "b")
-    a = tui.TuiSession(
-        PLUGIN_ROOT, repo, lab.root / "a", home=lab.home, env=lab.env(), claude_bin=lab.claude_bin
-    )
+    a = interactive(lab, repo)
     with b, a:
         started(b, repo)
         state = repo / ".claude" / "sessions"
@@ -136,16 +151,9 @@ def test_typed_in_the_interactive_client(lab: Lab) -> None:
 
 
 def test_a_users_own_note_stays_theirs_in_the_interactive_client(lab: Lab) -> None:
-    tui.require_tmux()
     repo, _ = shop(lab)
-    mine = lab.home / ".claude" / "commands" / "note.md"
-    mine.parent.mkdir(parents=True, exist_ok=True)
-    mine.write_text("---\ndescription: my diary\n---\nDIARY ENTRY: $ARGUMENTS\n")
-    installed = run_huddle(lab, repo, "commands", "install").stdout
-    assert f"left your own /note alone ({mine})" in installed
-    a = tui.TuiSession(
-        PLUGIN_ROOT, repo, lab.root / "a", home=lab.home, env=lab.env(), claude_bin=lab.claude_bin
-    )
+    mine = own_note_then_install(lab, repo)
+    a = interactive(lab, repo)
     with a:
         state = repo / ".claude" / "sessions"
         a.wait(lambda: list(state.glob("*-*-*-*-*.json")), "A's SessionStart")
@@ -158,6 +166,6 @@ def test_a_users_own_note_stays_theirs_in_the_interactive_client(lab: Lab) -> No
             )
 
         a.wait(diary, "the user's own /note in A's prompt")
-    assert mine.read_text() == "---\ndescription: my diary\n---\nDIARY ENTRY: $ARGUMENTS\n"
+    assert mine.read_text() == DIARY
     rows = json.loads(run_huddle(lab, repo, "log", "--json").stdout)
     assert [row for row in rows if row["kind"] == "note"] == []

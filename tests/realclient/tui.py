@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from .client import _require_claude, isolated_env
+from .huddle_support import wait_for
 from .mockapi import MockAPI
 
 WIDTH, HEIGHT = 200, 50
@@ -144,11 +145,8 @@ class TuiSession:
         subprocess.run(["tmux", "send-keys", "-t", self.name, "Enter"], check=True)
 
     def wait(self, probe, what: str, timeout: float = 30.0):  # noqa: ANN001, ANN201
-        deadline = time.monotonic() + timeout
-        while True:
-            value = probe()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}; screen:\n{self.screen()}")
-            time.sleep(0.2)
+        """huddle_support.wait_for, with the screen in the message when it times out."""
+        try:
+            return wait_for(probe, what, timeout)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; screen:\n{self.screen()}") from None
