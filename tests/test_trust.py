@@ -34,6 +34,8 @@ def snapshot(root: Path) -> dict[str, tuple[int, int, int]]:
 
 @pytest.fixture
 def plugin(tmp_path: Path, fast_path: str) -> Plugin:
+    """conftest's `plugin` without its check that the log stays clean: here hooks are meant to
+    refuse, and to log that they did."""
     return Plugin(tmp_path / "data", env={"PATH": fast_path})
 
 

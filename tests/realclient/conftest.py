@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
+from pathlib import Path
 
 import pytest
 
 from .client import CLAUDE_VERSION, find_claude
+from .huddle_support import Lab
 
 
 @pytest.fixture
@@ -22,3 +26,18 @@ def claude_bin() -> str:
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
     return found
+
+
+@pytest.fixture
+def lab(tmp_path: Path, claude_bin: str) -> Lab:
+    """One test's scratch space. Hooks and the `huddle` of slash commands and Bash calls run on
+    the test interpreter (HUDDLE_PYTHON), so it must have the plugin's runtime dependencies
+    (sending takes the senders' lock, locks need filelock)."""
+    missing = [m for m in ("pydantic", "filelock", "git") if importlib.util.find_spec(m) is None]
+    if missing:
+        pytest.fail(
+            f"the test interpreter {sys.executable} lacks {', '.join(missing)}: "
+            "`pip install -r requirements.txt` (the hooks run on it)",
+            pytrace=False,
+        )
+    return Lab(tmp_path, claude_bin)

@@ -277,3 +277,33 @@ def tool_result_blocks(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for block in message["content"]
         if isinstance(block, dict) and block.get("type") == "tool_result"
     ]
+
+
+class Lab:
+    """One test's scratch space: a shared HOME, per-session scratch folders, and sessions."""
+
+    def __init__(self, root: Path, claude_bin: str) -> None:
+        self.root = root
+        self.home = root / "home"
+        self.claude_bin = claude_bin
+
+    def env(self) -> dict[str, str]:
+        return session_env(self.root)
+
+    def session(self, cwd: Path, label: str, *extra_args: str) -> ClaudeSession:
+        return ClaudeSession(
+            PLUGIN_ROOT,
+            cwd,
+            self.root / label,
+            home=self.home,
+            env=self.env(),
+            claude_bin=self.claude_bin,
+            extra_args=extra_args,
+        )
+
+    def enable(self, repo: Path) -> None:
+        enable(repo, self.home, self.root, data_dir=self.data_dir)
+
+    @property
+    def data_dir(self) -> Path:
+        return inline_data_dir(self.home)

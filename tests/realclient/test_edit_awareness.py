@@ -22,9 +22,7 @@ Observed with client 2.1.332 and pinned down here:
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +32,7 @@ from tests.helpers import add_worktree, git, make_repo
 
 from .client import ClaudeSession
 from .huddle_support import (
+    Lab,
     heartbeat,
     huddle,
     last_tool_result,
@@ -46,26 +45,12 @@ from .huddle_support import (
     wait_heartbeat,
 )
 from .mockapi import HookEntry, request_text
-from .test_peers import Lab, bash, started
+from .test_peers import bash, started
 
 pytestmark = pytest.mark.realclient
 
 APP = "src/app.py"
 ORIGINAL = "total = 1\n"
-
-
-@pytest.fixture
-def lab(tmp_path: Path, claude_bin: str) -> Lab:
-    # Hooks and the `huddle` of slash commands run on the test interpreter (HUDDLE_PYTHON):
-    # locks need filelock, so it must have the plugin's runtime dependencies.
-    missing = [m for m in ("pydantic", "filelock", "git") if importlib.util.find_spec(m) is None]
-    if missing:
-        pytest.fail(
-            f"the test interpreter {sys.executable} lacks {', '.join(missing)}: "
-            "`pip install -r requirements.txt` (the hooks run on it)",
-            pytrace=False,
-        )
-    return Lab(tmp_path, claude_bin)
 
 
 # ---------------------------------------------------------------- helpers

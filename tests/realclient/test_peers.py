@@ -30,13 +30,10 @@ from tests.helpers import add_worktree, make_repo
 from .client import ClaudeSession
 from .huddle_support import (
     HUDDLE_BIN,
-    PLUGIN_ROOT,
-    enable,
+    Lab,
     heartbeat,
-    inline_data_dir,
     last_tool_result,
     prompt_of,
-    session_env,
     session_start_contexts,
     state_dir,
     table_rows,
@@ -56,41 +53,6 @@ DIGEST_MARKERS = (
     "`huddle sessions` shows the current list",
     'You are "',
 )
-
-
-class Lab:
-    """One test's scratch space: a shared HOME, per-session scratch folders, and sessions."""
-
-    def __init__(self, root: Path, claude_bin: str) -> None:
-        self.root = root
-        self.home = root / "home"
-        self.claude_bin = claude_bin
-
-    def env(self) -> dict[str, str]:
-        return session_env(self.root)
-
-    def session(self, cwd: Path, label: str, *extra_args: str) -> ClaudeSession:
-        return ClaudeSession(
-            PLUGIN_ROOT,
-            cwd,
-            self.root / label,
-            home=self.home,
-            env=self.env(),
-            claude_bin=self.claude_bin,
-            extra_args=extra_args,
-        )
-
-    def enable(self, repo: Path) -> None:
-        enable(repo, self.home, self.root, data_dir=self.data_dir)
-
-    @property
-    def data_dir(self) -> Path:
-        return inline_data_dir(self.home)
-
-
-@pytest.fixture
-def lab(tmp_path: Path, claude_bin: str) -> Lab:
-    return Lab(tmp_path, claude_bin)
 
 
 def started(session: ClaudeSession, repo: Path) -> dict:

@@ -20,10 +20,9 @@ import pytest
 
 from tests.helpers import make_repo
 
-from .huddle_support import last_tool_result, state_dir, wait_for
+from .huddle_support import Lab, last_tool_result, state_dir, wait_for
 from .test_messages import huddle_items, turn_hook_entries
-from .test_messages import lab as lab  # the fixture, with its dependency check
-from .test_peers import Lab, started
+from .test_peers import started
 
 pytestmark = pytest.mark.realclient
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from . import test_messages, tui
-from .huddle_support import PLUGIN_ROOT
+from . import tui
+from .huddle_support import PLUGIN_ROOT, Lab
 from .test_messages import (
     get_going,
     huddle_items,
@@ -27,11 +27,9 @@ from .test_messages import (
     shop,
     turn_hook_entries,
 )
-from .test_peers import Lab, started
+from .test_peers import started
 
 pytestmark = pytest.mark.realclient
-
-lab = pytest.fixture(test_messages.lab.__wrapped__)  # the same fixture as the messages tests
 
 
 def test_note_message_and_sessions_work_as_typed(lab: Lab) -> None:

@@ -15,12 +15,11 @@ import pytest
 
 from tests.helpers import add_worktree, make_repo
 
-from .huddle_support import heartbeat, state_dir, wait_heartbeat
+from .huddle_support import Lab, heartbeat, state_dir, wait_heartbeat
 from .mockapi import hook_entries
 from .test_edit_awareness import assert_silent, write
 from .test_messages import huddle_items, run_huddle, turn_hook_entries
-from .test_messages import lab as lab  # the fixture, with its dependency check
-from .test_peers import Lab, bash, started
+from .test_peers import bash, started
 
 pytestmark = pytest.mark.realclient
 

@@ -295,15 +295,11 @@ def repository_checks() -> list[Check]:
 
 
 def _left_by_an_earlier_huddle(state_dir: Path) -> bool:
-    """Private to this user and holding no link: what `huddle enable` keeps without asking
-    (git tracking none of it was looked at before)."""
+    """What `huddle enable` keeps without asking (git tracking none of it was looked at
+    before)."""
     from huddle.store import directory
 
-    found = os.lstat(state_dir)
-    if found.st_uid != os.getuid() or found.st_mode & 0o077 or not state_dir.is_dir():
-        return False
-    contents = directory.Contents(str(state_dir))
-    return not contents.links and not contents.open_folders
+    return state_dir.is_dir() and not directory.Contents(str(state_dir)).problems()
 
 
 def _fix(loc: gitfiles.Location) -> str:

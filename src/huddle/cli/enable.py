@@ -66,15 +66,7 @@ def _found_state(loc: gitfiles.Location, state_dir: Path, keep: bool) -> None:
             "`git rm -r --cached .claude/sessions`, commit, then `huddle enable` again (it sets "
             "what is there aside and starts empty)"
         )
-    found = state_dir.stat()
-    foreign_owner = found.st_uid != os.getuid()
-    problems = []
-    if foreign_owner:
-        problems.append(f"it belongs to another user (uid {found.st_uid})")
-    if contents.links:
-        problems.append(f"it holds symlinks: {', '.join(contents.links[:5])}")
-    if found.st_mode & 0o077 or contents.open_folders:
-        problems.append("others may write into it (mode beyond 700)")
+    problems = contents.problems()
     if not problems:
         print(f"Keeping the state an earlier huddle left in {state_dir} ({contents.summary()}).")
         return
@@ -82,12 +74,12 @@ def _found_state(loc: gitfiles.Location, state_dir: Path, keep: bool) -> None:
     for problem in problems:
         print(f"  - {problem}")
     if keep:
-        if foreign_owner or contents.links:
+        if not contents.keepable():
             raise UserError(
                 "cannot keep it: a state directory that another user owns or that holds "
                 "symlinks is never trusted; run `huddle enable` without --keep-state"
             )
-        for folder in [".", *contents.open_folders]:
+        for folder in contents.open_folders:
             os.chmod(state_dir / folder, 0o700)
         print("  Keeping it, as asked (--keep-state), private to you from now on.")
         return
@@ -151,7 +143,7 @@ def disable(yes: bool) -> int:
         return 0
     everyone = sessions.load_all(str(state_dir), time.time())
     live = [s.name for s in everyone if s.live]
-    files = directory.count_files(str(state_dir))
+    files = directory.Contents(str(state_dir)).files
     print(f"Disabling huddle in {loc.main_worktree} deletes {state_dir}:")
     print(f"  {len(everyone)} session record(s), {files} file(s) in all")
     if live:

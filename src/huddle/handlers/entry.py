@@ -63,12 +63,14 @@ def run(event_name: str, raw: bytes) -> dict[str, Any] | None:
         location = gitfiles.locate(cwd)
     except gitfiles.NotARepository:
         return None
-    if not gitfiles.is_enabled(location) or gitfiles.refuse_reason(location) is not None:
-        return None  # not enabled, or where huddle never keeps state (the home directory)
+    if not gitfiles.is_enabled(location):
+        return None
     reason = gitfiles.untrusted_reason(location)
     if reason is not None:
-        # Someone means huddle to run here, but its state directory cannot be trusted.
-        _log(f"{event_name}: ignoring this repository: {reason} (`huddle doctor` says more)")
+        # Someone means huddle to run here, but its state directory cannot be trusted. Where
+        # huddle never keeps state (the home directory) that goes without saying.
+        if gitfiles.refuse_reason(location) is None:
+            _log(f"{event_name}: ignoring this repository: {reason} (`huddle doctor` says more)")
         return None
     state_dir = location.state_dir
     context = Context(event=event, location=location, state_dir=state_dir, now=time.time(), cwd=cwd)

@@ -10,7 +10,7 @@ import json
 import os
 
 from huddle.store.layout import FILE_MODE, FOLDER_MODE
-from huddle.store.paths import Outside
+from huddle.store.paths import refused
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def make_dirs(path: str | os.PathLike[str]) -> None:
 
 def _check_folder(path: str | os.PathLike[str]) -> None:
     if os.path.islink(path):
-        raise Outside(f"{os.fspath(path)} is a symlink: huddle follows none in its state directory")
+        raise refused(path)
     if not os.path.isdir(path):
         raise FileExistsError(f"{os.fspath(path)} is not a folder")
 

@@ -47,6 +47,7 @@ class Contents:
     """What a state directory holds, told by kind: for a person deciding what to do with it."""
 
     def __init__(self, state_dir: str) -> None:
+        self.owner = os.lstat(state_dir).st_uid
         self.files = 0
         self.links: list[str] = []  # relative paths of symlinks, never followed
         self.open_folders: list[str] = []  # folders others may write (mode beyond 0700)
@@ -65,6 +66,22 @@ class Contents:
             self.by_folder[top] = self.by_folder.get(top, 0) + len(files)
             self.files += len(files)
 
+    def problems(self) -> list[str]:
+        """Why it cannot be taken as an earlier huddle's own, in words; none when it can."""
+        found = []
+        if self.owner != os.getuid():
+            found.append(f"it belongs to another user (uid {self.owner})")
+        if self.links:
+            found.append(f"it holds symlinks: {', '.join(self.links[:5])}")
+        if self.open_folders:
+            found.append("others may write into it (mode beyond 700)")
+        return found
+
+    def keepable(self) -> bool:
+        """Whether it may be kept if asked: folders others may write can be closed, a link or
+        another user's directory cannot be made safe."""
+        return self.owner == os.getuid() and not self.links
+
     def summary(self) -> str:
         kinds = ", ".join(
             f"{count} in {'the top' if name == '.' else name + '/'}"
@@ -80,10 +97,6 @@ def set_aside(state_dir: str, now: float | None = None) -> str:
     target = f"{state_dir}.untrusted-{stamp}"
     os.rename(state_dir, target)  # a link is moved as a link, never followed
     return target
-
-
-def count_files(state_dir: str) -> int:
-    return sum(len(files) + len(folders) for _, folders, files in os.walk(state_dir))
 
 
 def remove(state_dir: str) -> None:

@@ -28,5 +28,9 @@ def join(state_dir: str | os.PathLike[str], *parts: str) -> str:
         except NotADirectoryError:
             return os.path.join(path, *parts[index + 1 :])  # using it fails on its own
         if stat.S_ISLNK(mode):
-            raise Outside(f"{path} is a symlink: huddle follows none in its state directory")
+            raise refused(path)
     return path
+
+
+def refused(path: str | os.PathLike[str]) -> Outside:
+    return Outside(f"{os.fspath(path)} is a symlink: huddle follows none in its state directory")
