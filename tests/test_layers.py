@@ -9,7 +9,8 @@ and under TYPE_CHECKING. From the bottom up:
     peers                                        who is here, and alive
     talk, edits, plugin                          what sessions are told; edit awareness; the
                                                  installed plugin around the package
-    handlers                                     one module per hook event
+    handlers, companion                          one module per hook event; the process
+                                                 that wakes an idle session
     cli                                          one module per verb
     __main__                                     `python -m huddle`
 
@@ -38,6 +39,7 @@ RANKS = {
     "huddle.edits": 4,
     "huddle.plugin": 4,
     "huddle.handlers": 5,
+    "huddle.companion": 5,
     "huddle.cli": 6,
     "huddle.__main__": 7,
 }

@@ -60,3 +60,4 @@ NOTE = "note"
 NOTICE = "notice"  # a lock broken, a command finished
 ENDED_NOTICE = "ended"  # a peer's process died
 LEFT_NOTICE = "left"  # a peer ended cleanly
+NOTICE_KINDS = (NOTICE, ENDED_NOTICE, LEFT_NOTICE)

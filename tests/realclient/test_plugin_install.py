@@ -108,6 +108,9 @@ def test_installed_plugin_runs_without_plugin_dir(
     for part in (
         "hooks/hooks.json",
         "hooks/run",
+        "hooks/repo.sh",
+        "hooks/companion",
+        "monitors/monitors.json",
         "bin/huddle",
         "src/huddle/handlers/entry.py",
         "commands/sessions.md",

@@ -120,7 +120,12 @@ class TuiSession:
 
     def __exit__(self, *exc: object) -> None:
         try:
-            self.type("/exit")
+            if not self._alive():
+                return
+            try:
+                self.type("/exit")
+            except subprocess.CalledProcessError:
+                return  # it ended meanwhile
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline and self._alive():
                 time.sleep(0.2)

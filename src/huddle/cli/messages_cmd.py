@@ -10,8 +10,10 @@ from typing import Any
 from huddle.cli.errors import UserError
 from huddle.cli.here import all_sessions, here, iso, resolve, sender_of
 from huddle.display import ago, clean
+from huddle.peers.sessions import Session
 from huddle.store import config, history, mailbox, senders
 from huddle.talk import messages
+from huddle.vocab import IDLE
 
 
 def _text(words: list[str], from_stdin: bool) -> str:
@@ -56,14 +58,30 @@ def send(
         return 0
     urgency = "urgent " if urgent else ""
     if recipient.live:
-        when = "between its tool calls" if urgent else "at its next prompt"
-        print(f'sent {urgency}{kind} {message["id"]} to "{recipient.name}"; it is shown {when}')
+        when = _when_shown(h.state_dir, recipient, message)
+        print(f'sent {urgency}{kind} {message["id"]} to "{recipient.name}"; {when}')
     else:
         print(
             f'sent {urgency}{kind} {message["id"]} to "{recipient.name}", which is not live '
             f"({recipient.state}); it is kept and shown if that session resumes"
         )
     return 0
+
+
+def _when_shown(state_dir: str, recipient: Session, message: dict[str, Any]) -> str:
+    """When the recipient sees the message: woken by its companion, or at its next chance."""
+    from huddle.peers.liveness import companion_of
+    from huddle.talk import wake
+
+    urgent = message.get("urgent") is True
+    woken = companion_of(state_dir, recipient.record.to_json()) is not None and wake.wakes(
+        wake.reach(message), config.load(state_dir)["wake"]
+    )
+    if not woken:
+        return f"it is shown {'between its tool calls' if urgent else 'at its next prompt'}"
+    if recipient.state == IDLE:
+        return "it wakes the session now"
+    return f"it is shown {'between its tool calls' if urgent else 'when its turn ends'}"
 
 
 def _flooded(exc: senders.Throttled) -> UserError:

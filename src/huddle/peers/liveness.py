@@ -80,3 +80,22 @@ def live_records(
         and (where is None or where(record))
         and is_live(record, now)
     ]
+
+
+def companion_of(state_dir: str, record: dict[str, Any]) -> dict[str, Any] | None:
+    """The record of the running companion that wakes session `record` (a heartbeat as
+    stored); None when no companion runs for its Claude Code process."""
+    from huddle.store import companions
+
+    pid, started, host = record.get("pid"), record.get("pid_start"), record.get("host")
+    if not isinstance(pid, int) or isinstance(pid, bool) or not isinstance(started, str):
+        return None
+    if host != procs.host():
+        return None
+    found = companions.read(state_dir, companions.key(host, pid, started))
+    if found is None:
+        return None
+    own, own_start = found.get("pid"), found.get("pid_start")
+    if not isinstance(own, int) or isinstance(own, bool) or not isinstance(own_start, str):
+        return None
+    return found if procs.is_running(own, own_start, host) else None

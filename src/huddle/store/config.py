@@ -26,6 +26,12 @@ SETTINGS: dict[str, tuple[Any, Any, str]] = {
     "recent_files": (20, "count", "how many recently touched files a session lists"),
     "history_days": (7, "count", "days that notes and messages are kept for `huddle log`"),
     "send_rate": (20, "count", "notes and messages one sender may send per minute"),
+    "wake": (
+        "direct",
+        ("all", "direct", "urgent", "off"),
+        "what wakes a session idle at its prompt: urgent items and its `huddle run` results"
+        " (urgent), also messages to it (direct), also notes and notices (all), or nothing",
+    ),
 }
 
 

@@ -19,6 +19,7 @@ repository that commits a state directory gets the directory, never the mark.
     warned/<session>/<file>.<peer>  when a session was last warned about a peer's file (warned)
     turns/<session>.json          a worktree's changed files at the session's last turn end (turns)
     ran/<event>                   when each hook event last ran here, for doctor (ran)
+    companions/<client>.json      who wakes a client's idle session; .lock: its lock (companions)
     {names,locks,tasks,senders}/.lock  what serialises changes in those folders (guard)
 
 Only modules of this package name these; everything else asks them. `<file>` is a
@@ -44,6 +45,7 @@ SENDERS = "senders"
 WARNED = "warned"
 TURNS = "turns"
 RAN = "ran"
+COMPANIONS = "companions"
 GUARD = ".lock"  # the lock file of a folder whose changes are serialised; never removed
 
 FOLDER_MODE = 0o700

@@ -102,6 +102,17 @@ def claim(state_dir: str, session_id: str, name: str, now: float) -> bool:
     return True
 
 
+def unclaim(state_dir: str, session_id: str, name: str) -> None:
+    """Put a claimed message back to waiting: it could not be shown after all."""
+    try:
+        os.rename(
+            os.path.join(box(state_dir, session_id, "cur"), name),
+            os.path.join(box(state_dir, session_id, "new"), name),
+        )
+    except FileNotFoundError:
+        pass
+
+
 def delivered_at(state_dir: str, session_id: str, name: str) -> float | None:
     """When the recipient was shown the message, or None while it waits."""
     try:

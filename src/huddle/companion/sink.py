@@ -1,0 +1,19 @@
+"""Where a companion's delivery goes: the monitor's stdout, whose every write the client turns
+into one event for the model (one write, so several items make one event)."""
+
+from __future__ import annotations
+
+import os
+
+
+class Gone(OSError):
+    """The client no longer reads: it has exited."""
+
+
+def to_monitor(text: str) -> None:
+    data = (text.rstrip("\n") + "\n").encode("utf-8")
+    try:
+        while data:
+            data = data[os.write(1, data) :]
+    except (BrokenPipeError, ConnectionResetError) as exc:
+        raise Gone(str(exc)) from None
