@@ -7,8 +7,9 @@ import os
 import shlex
 import subprocess
 import sys
+import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -363,3 +364,15 @@ def race_cli(
         out, err = child.communicate(timeout=60)
         done.append(subprocess.CompletedProcess(child.args, child.returncode, out, err))
     return done
+
+
+def wait_until(probe: Callable[[], Any], what: str, timeout: float = 10.0) -> Any:
+    """Poll `probe` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.05)

@@ -372,3 +372,8 @@ def test_of_processes_racing_for_separate_files_every_one_wins(tmp_path: Path) -
     assert results == ["won"] * RACERS
     assert {lock["holder"] for lock in on_disk(tmp_path).values()} == set(holders)
     assert not [p for p in os.listdir(tmp_path / "locks") if p.endswith(".tmp")]
+
+
+def test_transfer_where_nobody_ever_locked_anything_moves_nothing(tmp_path: Path) -> None:
+    assert locks.transfer(str(tmp_path), ALICE, new_session_id(), "alice2") == []
+    assert list(tmp_path.iterdir()) == []

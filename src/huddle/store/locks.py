@@ -159,6 +159,8 @@ def held_by(state_dir: str, holder: str) -> list[dict[str, Any]]:
 def transfer(state_dir: str, old: str, new: str, name: str) -> list[dict[str, Any]]:
     """Give `old`'s locks to `new` (a session /clear replaced in the same process)."""
     folder = paths.join(state_dir, LOCKS)
+    if not os.path.isdir(folder):
+        return []  # nobody ever took a lock here
     moved = []
     with guard.exclusive(os.path.join(folder, GUARD)):
         for lock in held_by(state_dir, old):
