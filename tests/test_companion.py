@@ -342,3 +342,26 @@ def test_bad_state_is_logged_and_it_goes_on(
     assert "still here" in c.events[0] and "deadbeef" not in c.events[0]
     assert c.proc.poll() is None and c.python()
     assert (state / "mail" / b.sid / "bad").is_dir()
+
+
+# ------------------------------------------------------------------ what people are shown
+
+
+def test_sessions_and_doctor_say_which_sessions_can_be_woken(
+    session: Callable[..., Session], companion: Callable[..., Companion], plugin: Plugin
+) -> None:
+    a, b = session("alice"), session("bob")
+    companion(b)
+    a.cli("send", "bob", "hello")
+    wait_until(lambda: delivered(b), "the delivery")
+    rows = {row["name"]: row for row in json.loads(a.cli("sessions", "--json").stdout)}
+    assert rows["bob"]["wakeable"] is True and rows["alice"]["wakeable"] is False
+    table = a.cli("sessions").stdout
+    [alice] = [line for line in table.splitlines() if "alice" in line]
+    [bob] = [line for line in table.splitlines() if "bob" in line and "alice" not in line]
+    assert "(no wake)" in alice and "(no wake)" not in bob
+    assert "(no wake): no companion runs for it" in table
+    doctor = a.cli("doctor").stdout
+    [line] = [line for line in doctor.splitlines() if "wake" in line and "bob:" in line]
+    assert "bob: companion since" in line and "last delivered" in line
+    assert "alice: cannot be woken (no companion)" in line

@@ -291,6 +291,7 @@ def repository_checks() -> list[Check]:
     else:
         checks.append(Check(OK, "state directory", f"{state_dir} (mode 700, yours)"))
     checks.append(_hooks_check(state_dir))
+    checks.append(_wake_check(str(state_dir)))
     return checks
 
 
@@ -325,6 +326,40 @@ def _tracked(loc: gitfiles.Location) -> list[str]:
         return worktrees.tracked(loc.main_worktree, "/".join(STATE_SUBDIR))
     except (git.GitCommandError, git.GitCommandNotFound):
         return []
+
+
+def _wake_check(state_dir: str) -> Check:
+    """Per live session: whether its companion runs (so it can be woken), and when it last
+    delivered."""
+    from huddle.display import clock
+    from huddle.peers import sessions
+    from huddle.peers.liveness import companion_of
+
+    now = time.time()
+    live = [s for s in sessions.load_all(state_dir, now) if s.live]
+    if not live:
+        return Check(OK, "wake", "no live session here")
+    parts, asleep = [], []
+    for s in live:
+        found = companion_of(state_dir, s.record.to_json())
+        if found is None:
+            asleep.append(s.name)
+            parts.append(f"{s.name}: cannot be woken (no companion)")
+            continue
+        since = found.get("started_at")
+        last = found.get("delivered_at")
+        said = f"{s.name}: companion since {clock(since) if isinstance(since, float) else '?'}"
+        said += f", last delivered {clock(last)}" if isinstance(last, float) else ", none yet"
+        parts.append(said)
+    if asleep:
+        return Check(
+            WARN,
+            "wake",
+            "; ".join(parts),
+            "what is sent to those waits for their next prompt: only the interactive client "
+            "runs plugin monitors (not `claude -p`)",
+        )
+    return Check(OK, "wake", "; ".join(parts))
 
 
 def _hooks_check(state_dir: Path) -> Check:

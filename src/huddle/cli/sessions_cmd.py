@@ -25,6 +25,7 @@ def as_json(
     held: dict[str, list[dict[str, Any]]],
     lease_ttl: float,
     claimed: dict[str, list[dict[str, Any]]] | None = None,
+    state_dir: str | None = None,
 ) -> dict[str, Any]:
     r = session.record
     mine = _claimed(session, claimed)
@@ -52,7 +53,15 @@ def as_json(
         ],
         "pid": r.pid,
         "host": r.host,
+        "wakeable": state_dir is not None and session.live and wakeable(state_dir, session),
     }
+
+
+def wakeable(state_dir: str, session: Session) -> bool:
+    """Whether a companion runs for the session: what is sent to it can wake it when idle."""
+    from huddle.peers.liveness import companion_of
+
+    return companion_of(state_dir, session.record.to_json()) is not None
 
 
 def run(as_json_output: bool, show_all: bool) -> int:
@@ -65,11 +74,11 @@ def run(as_json_output: bool, show_all: bool) -> int:
     claimed = tasks.claimed_by(h.state_dir)
     if as_json_output:
         ttl = config.load(h.state_dir)["lease_ttl"]
-        rows = [as_json(s, main, h.session_id, now, held, ttl, claimed) for s in shown]
+        rows = [as_json(s, main, h.session_id, now, held, ttl, claimed, h.state_dir) for s in shown]
         print(json.dumps(rows, indent=2))
         return 0
     if shown:
-        print(table(shown, main, h.session_id, now, held, claimed))
+        print(table(shown, main, h.session_id, now, held, claimed, h.state_dir))
     else:
         print("No live sessions in this repository.")
     if show_all:
@@ -132,9 +141,11 @@ def table(
     now: float,
     held: dict[str, list[dict[str, Any]]],
     claimed: dict[str, list[dict[str, Any]]] | None = None,
+    state_dir: str | None = None,
 ) -> str:
     header = ["", "NAME", "BRANCH", "WORKTREE", "STATE", "ACTIVE", "TASK", "FILES"]
     rows = [header]
+    asleep = False  # a live session that nothing can wake
     for s in shown:
         r = s.record
         locked = [f"locked:{lk['pattern']}" for lk in held.get(r.session_id, [])]
@@ -147,14 +158,24 @@ def table(
                 r.name,
                 clean(r.branch, 40),
                 clean(worktree_label(r.worktree, main), 40),
-                s.state,
+                s.state + (" (no wake)" if (no_wake := _no_wake(state_dir, s)) else ""),
                 ago(now - r.last_activity),
                 clean(r.task or _claimed_words(_claimed(s, claimed)), 40) or "-",
                 clean(", ".join(files), 60) or "-",
             ]
         )
+        asleep = asleep or no_wake
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     if me is not None and any(s.session_id == me for s in shown):
         lines.append("* this session")
+    if asleep:
+        lines.append(
+            "(no wake): no companion runs for it (a `claude -p` run, or a client without plugin "
+            "monitors), so what is sent to it waits for its next prompt"
+        )
     return "\n".join(lines)
+
+
+def _no_wake(state_dir: str | None, session: Session) -> bool:
+    return state_dir is not None and session.live and not wakeable(state_dir, session)
