@@ -241,6 +241,8 @@ def test_a_message_is_shown_at_the_next_prompt_and_the_sender_sees_it_delivered(
     lab: Lab,
 ) -> None:
     repo, worktree = shop(lab)
+    # The prompt's path: nothing wakes B between turns (test_wake shows waking).
+    run_huddle(lab, repo, "config", "wake", "off")
     a, b = sessions(lab, repo, worktree)
     with a, b:
         get_going(a, b, repo)
@@ -348,6 +350,8 @@ def test_an_urgent_message_reaches_a_busy_session_between_its_tool_calls(lab: La
 
 def test_a_message_from_a_plain_terminal_is_attributed_to_the_person(lab: Lab) -> None:
     repo, worktree = shop(lab)
+    # The prompt's path: nothing wakes B between turns (test_wake shows waking).
+    run_huddle(lab, repo, "config", "wake", "off")
     a, b = sessions(lab, repo, worktree)
     with a, b:
         get_going(a, b, repo)

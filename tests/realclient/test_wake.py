@@ -250,3 +250,42 @@ def test_where_huddle_is_not_enabled_no_python_runs_for_the_session(lab: Lab) ->
         running = huddle_processes(lab.root)
         assert [p for p in running if "python" in p] == [], running
         assert len([p for p in shells if p.split()[1] == "sh"]) == 1, shells
+
+
+# ------------------------------------------------------------------ headless sessions
+
+
+def test_a_stream_json_session_is_woken_once_and_still_exits_when_its_input_closes(
+    lab: Lab,
+) -> None:
+    """No monitor runs in the stream-json mode: the asyncRewake Stop hook (hooks/wait) waits
+    after each turn instead."""
+    repo, worktree = shop(lab)
+    b = lab.session(worktree, "b")
+    with b:
+        started(b, repo)
+        assert b.turn("hello")["result"] == "ok"  # its Stop hook starts a waiter
+        wait_for(
+            lambda: [c for c in companion_records(repo) if c.get("mode") == "waiter"],
+            "the waiter",
+        )
+        run_huddle(lab, repo, "send", "ui-fixes", "please rebase onto main")
+        woken = b.wait_turn(30)  # a turn nobody typed
+        assert woken["result"] == "ok"
+        shown = request_text(b.api.last_conversation_request())
+        assert WOKEN in shown and shown.count("please rebase onto main") == 1
+        assert "Stop hook" in shown  # how the client frames a rewake
+
+        assert b.turn("carry on")["result"] == "ok"
+        again = request_text(b.api.last_conversation_request())
+        assert again.count("please rebase onto main") == 1  # from the history only
+        wait_for(
+            lambda: [c for c in companion_records(repo) if c.get("mode") == "waiter"],
+            "the next turn's waiter",
+        )
+        closed_at = time.monotonic()
+        assert b.close() == 0
+        took = time.monotonic() - closed_at
+        print(f"exited {took:.1f} s after its input closed")
+    assert companion_records(repo) == []
+    assert [p for p in huddle_processes(lab.root) if "huddle.companion" in p] == []

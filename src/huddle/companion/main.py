@@ -1,6 +1,11 @@
-"""The one way into the companion (hooks/companion runs `main([client pid, its start])`), and
-its error boundary: whatever goes wrong is logged, and the exit code tells the shell around it
-whether the client is gone (0) or the companion should stay away for a while (anything else).
+"""The ways into the companion, and its error boundary: whatever goes wrong is logged.
+
+- `main([client pid, its start])`: the companion proper, which hooks/companion runs as the
+  plugin's monitor of an interactive session. Its exit code tells the shell around it whether
+  the client is gone (0) or the companion should stay away for a while (anything else).
+- `wait()`: the waiter, which hooks/wait runs as an asyncRewake Stop hook of a headless
+  stream-json session. It delivers once and exits 2, which wakes the session; any other exit
+  code wakes nothing.
 """
 
 from __future__ import annotations
@@ -12,14 +17,30 @@ import time
 
 from huddle.companion.watch import CLIENT_GONE, TURNED_OFF, Client, Watch
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 FAILED = 1
 WAIT_TURN = 1.0  # seconds between looks at another companion's lock on the same client
+WAITER_LIFE = 3540.0  # under the hook's timeout in hooks.json (3600 s)
+BLIND_WAITER_LIFE = 600.0  # when the client's input cannot be watched for a hang-up
 
 
 def main(argv: list[str]) -> None:
-    code = FAILED
+    _boundary(lambda: companion(int(argv[0]), argv[1]), FAILED)
+
+
+def wait() -> None:
+    _boundary(lambda: waiter(sys.stdin.buffer.read(1 << 20)), CLIENT_GONE)
+
+
+def _boundary(body: Callable[[], int], failed: int) -> None:
+    code = failed
     try:
-        code = run(argv)
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGHUP, _stop)
+        code = body()
     except SystemExit as exc:  # a signal ended it (see _stop)
         code = exc.code if isinstance(exc.code, int) else CLIENT_GONE
     except BaseException as exc:  # noqa: BLE001 - this is the boundary
@@ -31,21 +52,67 @@ def main(argv: list[str]) -> None:
 
 
 def _stop(signum: int, frame: object) -> None:
-    raise SystemExit(CLIENT_GONE)  # the client ends its monitors with SIGTERM
+    raise SystemExit(CLIENT_GONE)  # the client ends its monitors and hooks with SIGTERM
 
 
-def run(argv: list[str]) -> int:
+def companion(pid: int, started: str) -> int:
     from huddle.companion.sink import to_monitor
+
+    given = os.environ.get("CLAUDE_CODE_SESSION_ID", "")
+    return _serve(pid, started, given, os.getcwd(), "monitor", to_monitor, wait_turn=True)
+
+
+def waiter(raw: bytes) -> int:
+    import json
+
+    from huddle.companion.hangup import Hangup
+    from huddle.companion.sink import to_rewake
+    from huddle.peers import procs
+
+    event = json.loads(raw)
+    pid = int(os.environ.get("CLAUDE_PID", ""))
+    started = procs.start_time(pid)
+    if started is None or not isinstance(event, dict):
+        return CLIENT_GONE
+    hangup = Hangup(pid)
+    until = time.time() + (WAITER_LIFE if hangup.watchable else BLIND_WAITER_LIFE)
+
+    def ended(now: float) -> int | None:
+        return CLIENT_GONE if hangup.happened() or now > until else None
+
+    return _serve(
+        pid,
+        started,
+        str(event.get("session_id", "")),
+        str(event.get("cwd", "") or os.getcwd()),
+        "waiter",
+        to_rewake,
+        wait_turn=False,
+        once=True,
+        also=ended,
+    )
+
+
+def _serve(
+    pid: int,
+    started: str,
+    given: str,
+    cwd: str,
+    mode: str,
+    send: Callable[[str], None],
+    *,
+    wait_turn: bool,
+    once: bool = False,
+    also: Callable[[float], int | None] | None = None,
+) -> int:
+    """Serve client `pid`'s session in repository `cwd` until the loop ends; its exit code."""
     from huddle.peers import procs
     from huddle.repo import gitfiles
     from huddle.store import companions, ids
 
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGHUP, _stop)
-    pid, started = int(argv[0]), argv[1]
     client = Client(pid, started, procs.host())
     try:
-        location = gitfiles.locate(os.getcwd())
+        location = gitfiles.locate(cwd)
     except gitfiles.NotARepository:
         return TURNED_OFF
     if not gitfiles.is_enabled(location):
@@ -59,16 +126,18 @@ def run(argv: list[str]) -> int:
     state_dir = location.state_dir
     key = companions.key(client.host, pid, started)
     held = companions.hold(state_dir, key)
-    while held is None:  # another companion serves this client: it delivers, this one waits
+    while held is None:  # another companion serves this client: it delivers
+        if not wait_turn:
+            return CLIENT_GONE
         if not client.runs():
             return CLIENT_GONE
         time.sleep(WAIT_TURN)
         held = companions.hold(state_dir, key)
-    given = os.environ.get("CLAUDE_CODE_SESSION_ID", "")
     session_id = given if ids.is_session_id(given) else None
     record: dict[str, object] = {
         "pid": os.getpid(),
         "pid_start": procs.start_time(os.getpid()),
+        "mode": mode,
         "client_pid": pid,
         "client_start": started,
         "host": client.host,
@@ -76,15 +145,16 @@ def run(argv: list[str]) -> int:
         "started_at": time.time(),
         "delivered_at": None,
         "delivered": 0,
-        "python": sys.version.split()[0],
     }
     watch = Watch(
         state_dir,
         gitfiles.enabled_mark(location),
         client,
         session_id,
-        to_monitor,
+        send,
         record,
+        once=once,
+        also=also,
     )
     watch.save()
     try:

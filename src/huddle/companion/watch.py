@@ -42,7 +42,7 @@ WAKE_EVERY = 3.0
 URGENT_EVERY = 30.0  # as handlers/post_tool_use.URGENT_EVERY
 STALE_WORKING = 120.0
 CONSIDERED = 500  # waiting items looked at, oldest first; more wait for the next delivery
-CLIENT_GONE, TURNED_OFF = 0, 3  # exit codes hooks/companion tells apart
+CLIENT_GONE, DELIVERED, TURNED_OFF = 0, 2, 3  # exit codes: 2 is what asyncRewake wakes on
 
 
 class Client:
@@ -68,13 +68,21 @@ class Watch:
         session_id: str | None,
         send: Callable[[str], None],
         record: dict[str, Any],
+        *,
+        once: bool = False,
+        also: Callable[[float], int | None] | None = None,
     ) -> None:
+        """`once`: end (DELIVERED) after the first delivery; `also`: one more check, whose
+        exit code, when it gives one, ends the loop."""
         self.state_dir = state_dir
         self.enabled_mark = enabled_mark
         self.client = client
         self.session_id = session_id
         self.send = send
         self.record = record  # this companion's record in companions/
+        self.once = once
+        self.also = also
+        self.delivered = False
         self.key = companions.key(client.host, client.pid, client.started)
         self.reaches: dict[str, str] = {}  # waiting item -> its reach, read once
         self.first_seen: float | None = None  # when the oldest wake-worthy item was seen
@@ -96,6 +104,8 @@ class Watch:
                     if ended is not None:
                         return ended
                 self.step(now)
+                if self.once and self.delivered:
+                    return DELIVERED
             except Exception as exc:  # noqa: BLE001 - an exiting monitor is never restarted
                 from huddle.companion.sink import Gone
 
@@ -109,6 +119,10 @@ class Watch:
             return CLIENT_GONE
         if not os.path.exists(self.enabled_mark):
             return TURNED_OFF
+        if self.also is not None:
+            ended = self.also(now)
+            if ended is not None:
+                return ended
         if self.session_id is None and now < self.next_search:
             return None
         found = follow.current(
@@ -212,6 +226,7 @@ class Watch:
             for name in taken.names:
                 mailbox.unclaim(self.state_dir, session_id, name)
             raise
+        self.delivered = True
         delivered = int(self.record.get("delivered", 0)) + len(taken.names)
         self.save(delivered_at=now, delivered=delivered)
         return True
