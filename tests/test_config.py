@@ -24,6 +24,7 @@ DEFAULTS = {
     "recent_files": 20,
     "history_days": 7,
     "send_rate": 20,
+    "wake": "direct",
 }
 
 

@@ -70,6 +70,7 @@ import itertools
 import json
 import re
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -396,6 +397,7 @@ class Record:
 
     path: str
     body: dict[str, Any]
+    at: float = field(default_factory=time.monotonic, compare=False)  # when it arrived
 
     @property
     def is_conversation(self) -> bool:

@@ -10,8 +10,9 @@ What it delivers, and when:
   wake every WAKE_EVERY seconds. The client starts a turn with them; that turn's
   UserPromptSubmit hook shows whatever else waits, as at any prompt.
 - The session is working: urgent items only, at most every URGENT_EVERY seconds (shared with
-  the PostToolUse hook). The client shows them after the running tool call, whatever tool it
-  is; the rest waits for the turn to end.
+  the PostToolUse hook), once they have waited URGENT_GRACE seconds (the PostToolUse hook of an
+  edit or Bash call shows them first when it can). The client shows them after the running
+  tool call, whatever tool it is; the rest waits for the turn to end.
 - A session that says it works but has done nothing for STALE_WORKING seconds may have had its
   turn cut short (Esc ends a turn without a Stop hook): it counts as idle.
 
@@ -40,6 +41,7 @@ LOOK_AGAIN = 10.0  # seconds between searches for the client's session while it 
 GATHER = 0.3
 WAKE_EVERY = 3.0
 URGENT_EVERY = 30.0  # as handlers/post_tool_use.URGENT_EVERY
+URGENT_GRACE = 2.0
 STALE_WORKING = 120.0
 CONSIDERED = 500  # waiting items looked at, oldest first; more wait for the next delivery
 CLIENT_GONE, DELIVERED, TURNED_OFF = 0, 2, 3  # exit codes: 2 is what asyncRewake wakes on
@@ -173,7 +175,11 @@ class Watch:
             self.wake_if_due(session_id, names[:CONSIDERED], now)
 
     def urgent_between_tools(self, session_id: str, names: list[str], now: float) -> None:
-        urgent = [n for n in names if mailbox.is_urgent(n)]
+        urgent = [
+            n
+            for n in names
+            if mailbox.is_urgent(n) and now - (mailbox.posted_at(n) or now) >= URGENT_GRACE
+        ]
         if not urgent:
             return
         if mailbox.recently_interrupted(self.state_dir, session_id, now, URGENT_EVERY):

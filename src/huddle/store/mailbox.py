@@ -64,6 +64,14 @@ def is_urgent(name: str) -> bool:
     return name.endswith(URGENT + ".json")
 
 
+def posted_at(name: str) -> float | None:
+    """When the message named `name` was posted, from its name (see name_for)."""
+    try:
+        return int(name[:19]) / 1e6
+    except ValueError:
+        return None
+
+
 def read_new(state_dir: str, session_id: str, name: str) -> dict[str, Any] | None:
     """A waiting message; None if it is gone (claimed meanwhile) or was set aside as corrupt."""
     path = os.path.join(box(state_dir, session_id, "new"), name)
