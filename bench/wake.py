@@ -98,10 +98,9 @@ def wake_latency(root: Path, claude: str, rounds: int) -> list[float]:
 
 
 def tree_cpu(pid: int) -> float:
-    """User+sys seconds of `pid` and its descendants (Linux)."""
-    tick = os.sysconf("SC_CLK_TCK")
+    """Seconds on a CPU of `pid` and its descendants (Linux: /proc/PID/schedstat, in ns, not
+    the tick-sampled times of /proc/PID/stat)."""
     children: dict[int, list[int]] = {}
-    times: dict[int, float] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -109,13 +108,14 @@ def tree_cpu(pid: int) -> float:
             stat = Path(f"/proc/{entry}/stat").read_text()
         except OSError:
             continue
-        fields = stat[stat.rfind(")") + 2 :].split()
-        children.setdefault(int(fields[1]), []).append(int(entry))
-        times[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+        children.setdefault(int(stat[stat.rfind(")") + 2 :].split()[1]), []).append(int(entry))
     total, todo = 0.0, [pid]
     while todo:
         current = todo.pop()
-        total += times.get(current, 0.0)
+        try:
+            total += int(Path(f"/proc/{current}/schedstat").read_text().split()[0]) / 1e9
+        except (OSError, ValueError, IndexError):
+            pass
         todo.extend(children.get(current, []))
     return total
 

@@ -69,10 +69,14 @@ def test_demo_shows_what_each_session_is_told(tmp_path):
     assert 'cart.py is locked by session "main"' in refused
     assert "B's Edit tool changes cart.py" not in refused
 
-    # 7: B's message reaches A at A's next prompt, attributed to B.
+    # 7: B's message wakes A, idle, through A's companion, attributed to B, and only once.
     message = by_step[7]
-    assert "UserPromptSubmit hook -> A's model is shown:" in message
-    assert 'from "ui-fixes"' in message and "may I change cart.py" in message
+    assert 'to "main"; it wakes the session now' in message
+    assert "A's companion wakes it, with no keystroke; A's model is shown:" in message
+    assert "huddle woke this session: 1 new item" in message
+    assert 'from "ui-fixes"' in message
+    assert message.count('"may I change cart.py after your refactor?"') == 2  # sent, shown once
+    assert message.rstrip().endswith(f"UserPromptSubmit hook -> A's model is shown: {SILENT}")
 
     # 8: A's listing has B in it, live, and A's lock.
     assert re.search(r"\|\s+ui-fixes\s+ui/fixes\s+\.\./shop-ui\s+\w+", by_step[8])

@@ -3,7 +3,8 @@ companion, and no keystroke in its window.
 
 Observed with client 2.1.332: a monitor's output starts a turn in an idle session about 0.3 s
 later; that turn runs the UserPromptSubmit and Stop hooks like a typed one. The monitor keeps
-running across /clear (with the session id it started with in its environment). A monitor
+running across /clear (with the session id it started with in its environment). It cuts an
+event at 3,000 characters, ending it with "...(truncated)". A monitor
 that exits wakes the model once more ("stream ended") and is never started again; one whose
 client is SIGKILLed is left running with pid 1 as its parent.
 """
@@ -169,6 +170,7 @@ def test_a_storm_of_fifty_messages_makes_at_most_two_wakes_and_each_arrives_once
         shown = request_text(last)
         wakes = shown.count(WOKEN)
         assert 1 <= wakes <= 2, wakes
+        assert "(truncated)" not in shown
         for text in texts:
             assert shown.count(text) == 1, text
         assert not list((state_dir(repo) / "mail" / sid / "new").glob("*.json"))

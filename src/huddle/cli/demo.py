@@ -54,11 +54,16 @@ class Player:
     cwd: Path
     session_id: str
     process: subprocess.Popen[bytes]  # stands in for the Claude Code process
+    companion: subprocess.Popen[bytes] | None = None  # what the plugin's monitor runs
 
     def exit(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait()
+        for proc in (self.process, self.companion):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+            if proc is not None:
+                proc.wait()
+                if proc.stdout is not None:
+                    proc.stdout.close()
 
 
 class Demo:
@@ -239,7 +244,43 @@ class Demo:
         session = Player(label, cwd, str(uuid.uuid4()), process)
         self.sessions.append(session)
         self.hook(session, "SessionStart", source="startup", model="claude-demo")
+        if self.root is not None:
+            session.companion = self.start_companion(session)
         return session
+
+    def start_companion(self, session: Player) -> subprocess.Popen[bytes]:
+        """The companion, as the interactive client's plugin monitor starts it."""
+        assert self.root is not None
+        env = self.env(session)
+        env.pop("CLAUDE_PLUGIN_ROOT", None)  # a monitor's command text holds these instead
+        env.pop("CLAUDE_PLUGIN_DATA", None)
+        return subprocess.Popen(
+            ["sh", str(self.root / "hooks" / "companion"), str(self.data)],
+            cwd=session.cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+        )
+
+    def woken(self, session: Player, timeout: float = 10.0) -> None:
+        """What the session's companion writes next: the client would start a turn with it."""
+        import select
+
+        companion = session.companion
+        if companion is None or companion.stdout is None:
+            self.say(f"(no companion runs for {session.label}: it waits for its next prompt)", [])
+            return
+        ready, _, _ = select.select([companion.stdout], [], [], timeout)
+        text = os.read(companion.stdout.fileno(), 1 << 16).decode() if ready else ""
+        lines = text.rstrip("\n").splitlines()
+        if lines:
+            self.say(
+                f"{session.label}'s companion wakes it, with no keystroke; "
+                f"{session.label}'s model is shown:",
+                lines,
+            )
+        else:
+            self.say(f"{session.label}'s companion said nothing within {timeout:.0f} s", [])
 
     # -- printing -----------------------------------------------------------------------------
 
@@ -301,11 +342,12 @@ class Demo:
         self.hook(b, "UserPromptSubmit", prompt="round the totals in cart.py")
         self.edit(b, "cart.py", "sum(", "round(sum(")
 
-        self.step("B asks A for the file; A sees the message at its next prompt.")
+        self.step("A finishes its turn and sits idle; B asks A for the file, which wakes A.")
+        self.hook(a, "Stop", stop_hook_active=False)
         self.cli(b, "send", "main", "may I change cart.py after your refactor?")
         self.hook(b, "Stop", stop_hook_active=False)
-        self.hook(a, "Stop", stop_hook_active=False)
-        self.hook(a, "UserPromptSubmit", prompt="carry on")
+        self.woken(a)
+        self.hook(a, "UserPromptSubmit", prompt="(the woken turn)")
 
         self.step("A lists the sessions of the repository.")
         self.cli(a, "sessions")
@@ -332,7 +374,7 @@ class Demo:
 
         print("\nIn short: a session alone is shown nothing; one that joins is told who else is")
         print("live, on which branch and worktree, doing what. Editing a file a peer is editing")
-        print("brings a warning; a locked one is refused; messages arrive at the next prompt.")
+        print("brings a warning; a locked one is refused; a message wakes an idle session.")
         print("Compaction does not make a session forget what it holds, and when a session dies")
         print("its peers are told, and its locks and tasks are free again.")
 

@@ -6,6 +6,11 @@ from __future__ import annotations
 
 import os
 
+# The client cuts a monitor's event at 3,000 characters ("...(truncated)"): one delivery stays
+# under it, and what does not fit follows in the woken turn (its UserPromptSubmit hook shows it)
+# or in the next delivery.
+BUDGET = 2500  # lines and the frame as counted by inbox.take; the head may run longer
+
 
 class Gone(OSError):
     """The client no longer reads: it has exited."""

@@ -1,8 +1,12 @@
 """The companion's loop: sleep on cheap checks, deliver what waits when the session can take it.
 
-Every TICK it lists the session's inbox (one folder, usually empty). Every CHECK_EVERY it checks
-that its client still runs (pid and start time: a SIGKILLed client leaves its monitor behind),
-that huddle is still enabled here, and which session the client runs now.
+It sleeps until a file changes in the session's inbox or the state directory (changes.py:
+inotify, or a look every TICK seconds where there is none), then looks at the modification times
+of the inbox, the session's record and the settings (three stat calls), and thinks again only
+when one of them changed or a time it set itself has come. Every CHECK_EVERY it checks that its
+client still runs (pid and start time: a SIGKILLed client leaves its monitor behind), that
+huddle is still enabled here, and, when the session's record changed, which session the client
+runs now.
 
 What it delivers, and when:
 - The session is idle (its Stop hook ran): the items that wake it under the `wake` setting
@@ -26,7 +30,9 @@ import os
 import time
 
 from huddle.companion import follow
+from huddle.companion.changes import POLL
 from huddle.store import companions, config, mailbox
+from huddle.store.layout import MAIL, MARKER
 from huddle.talk import inbox, wake
 from huddle.vocab import IDLE, WORKING
 
@@ -35,7 +41,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-TICK = 0.2
+TICK = POLL
 CHECK_EVERY = 1.0
 LOOK_AGAIN = 10.0  # seconds between searches for the client's session while it has none here
 GATHER = 0.3
@@ -44,6 +50,7 @@ URGENT_EVERY = 30.0  # as handlers/post_tool_use.URGENT_EVERY
 URGENT_GRACE = 2.0
 STALE_WORKING = 120.0
 CONSIDERED = 500  # waiting items looked at, oldest first; more wait for the next delivery
+RETHINK = 2.0
 CLIENT_GONE, DELIVERED, TURNED_OFF = 0, 2, 3  # exit codes: 2 is what asyncRewake wakes on
 
 
@@ -92,12 +99,24 @@ class Watch:
         self.next_check = 0.0
         self.next_search = 0.0
         self.trouble: tuple[str, float] = ("", 0.0)
+        self.seen: tuple[int, int, int] | None = None  # the mtimes when it last thought
+        self.due = 0.0  # when it must think again even if nothing changed
+        self.followed: int | None = None  # the record's mtime when the session was followed
 
     # ------------------------------------------------------------------ the loop
 
     def run(self) -> int:
         """Until the client is gone (CLIENT_GONE) or huddle is turned off here (TURNED_OFF)."""
+        from huddle.companion.changes import Changes
+
+        changes = Changes()
+        changes.watch(self.state_dir)
         while True:
+            # Watched once they exist: the first delivery makes them.
+            changes.watch(os.path.join(self.state_dir, MAIL))
+            if self.session_id is not None:
+                changes.watch(os.path.dirname(self.inbox()))
+                changes.watch(self.inbox())
             now = time.time()
             try:
                 if now >= self.next_check:
@@ -114,7 +133,7 @@ class Watch:
                 if isinstance(exc, Gone):
                     return CLIENT_GONE
                 self.complain(exc, now)
-            time.sleep(TICK)
+            changes.wait(min(self.next_check, self.due) - time.time())
 
     def check(self, now: float) -> int | None:
         if not self.client.runs():
@@ -125,8 +144,11 @@ class Watch:
             ended = self.also(now)
             if ended is not None:
                 return ended
-        if self.session_id is None and now < self.next_search:
-            return None
+        if self.session_id is None:
+            if now < self.next_search:
+                return None
+        elif self.followed == _mtime(self._record_path()):
+            return None  # the session's record is as it was: it is still the client's session
         found = follow.current(
             self.state_dir,
             self.session_id or "",
@@ -136,11 +158,23 @@ class Watch:
         )
         if found is None:
             self.next_search = now + LOOK_AGAIN
-        if found != self.session_id and found is not None:
+        elif found != self.session_id:
             self.session_id = found
             self.reaches.clear()
+            self.seen = None
             self.save(session_id=found)
+        self.followed = _mtime(self._record_path()) if self.session_id else None
         return None
+
+    def inbox(self) -> str:
+        """The session's `new/` folder (made by the first delivery to it: not here, since the
+        state directory may be going away)."""
+        return mailbox.box(self.state_dir, self.session_id or "", "new")
+
+    def _record_path(self) -> str:
+        from huddle.store import heartbeats
+
+        return heartbeats.path_for(self.state_dir, self.session_id or "")
 
     def complain(self, exc: Exception, now: float) -> None:
         """Log a failure once a minute at most: the loop goes on."""
@@ -157,11 +191,20 @@ class Watch:
         session_id = self.session_id
         if session_id is None:
             return
+        seen = (
+            _mtime(self.inbox()),
+            _mtime(self._record_path()),
+            _mtime(os.path.join(self.state_dir, MARKER)),
+        )
+        if seen == self.seen and now < self.due:
+            return  # nothing changed, and nothing it waits for has come
+        # Looked at again within RETHINK seconds whatever happens: a file system whose times are
+        # coarse can make two changes look like one.
+        self.seen, self.due = seen, now + RETHINK
         names = mailbox.waiting(self.state_dir, session_id)
         if not names:
             self.first_seen = None
-            if self.reaches:
-                self.reaches.clear()
+            self.reaches.clear()
             return
         record = follow.record_of(self.state_dir, session_id)
         if record is None:
@@ -170,20 +213,29 @@ class Watch:
         last = record.get("last_activity")
         stale = not isinstance(last, (int, float)) or now - last > STALE_WORKING
         if state == WORKING and not stale:
+            assert isinstance(last, (int, float))
+            self.think_again(last + STALE_WORKING)
             self.urgent_between_tools(session_id, names, now)
         elif state in (IDLE, WORKING):
             self.wake_if_due(session_id, names[:CONSIDERED], now)
 
+    def think_again(self, at: float) -> None:
+        """Think again by `at` even if nothing changes: a time it waits for comes then."""
+        self.due = min(self.due, at)
+
     def urgent_between_tools(self, session_id: str, names: list[str], now: float) -> None:
-        urgent = [
-            n
-            for n in names
-            if mailbox.is_urgent(n) and now - (mailbox.posted_at(n) or now) >= URGENT_GRACE
-        ]
+        urgent = [n for n in names if mailbox.is_urgent(n)]
         if not urgent:
             return
-        if mailbox.recently_interrupted(self.state_dir, session_id, now, URGENT_EVERY):
+        ready = [n for n in urgent if now - (mailbox.posted_at(n) or now) >= URGENT_GRACE]
+        if len(ready) < len(urgent):
+            self.think_again(now + TICK)
+        if not ready:
             return
+        if mailbox.recently_interrupted(self.state_dir, session_id, now, URGENT_EVERY):
+            self.think_again(now + CHECK_EVERY)
+            return
+        urgent = ready
         if self.deliver(session_id, urgent, now, wake.busy_head):
             mailbox.mark_interrupted(self.state_dir, session_id, now)
 
@@ -196,10 +248,12 @@ class Watch:
         if self.first_seen is None:
             self.first_seen = now
         if now - self.first_seen < GATHER or now - self.last_wake < WAKE_EVERY:
+            self.think_again(max(self.first_seen + GATHER, self.last_wake + WAKE_EVERY))
             return
         if self.deliver(session_id, due, now, wake.woken_head):
             self.last_wake = now
             self.first_seen = None
+            self.think_again(now + WAKE_EVERY)  # what did not fit wakes it again then
 
     def reach(self, session_id: str, name: str) -> str:
         """The item's reach, read from it once (it cannot change while it waits)."""
@@ -220,11 +274,15 @@ class Watch:
         head: Callable[[list[dict[str, Any]]], str],
     ) -> bool:
         """Claim `names` and write them out as one event; False when nothing was left."""
-        taken = inbox.take(self.state_dir, session_id, names, now)
+        from huddle.companion.sink import BUDGET
+
+        taken = inbox.take(self.state_dir, session_id, names, now, BUDGET)
         for name in taken.names:
             self.reaches.pop(name, None)
         if not taken.lines:
             return False
+        if taken.left:
+            self.think_again(now + TICK)
         text = inbox.frame(taken.lines, taken.left, head(taken.messages))
         try:
             self.send(text)
@@ -240,3 +298,11 @@ class Watch:
     def save(self, **changes: Any) -> None:
         self.record.update(changes)
         companions.write(self.state_dir, self.key, self.record)
+
+
+def _mtime(path: str) -> int:
+    """The file's modification time in ns; 0 when it is not there."""
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return 0
