@@ -375,3 +375,25 @@ def test_sessions_and_doctor_say_which_sessions_can_be_woken(
     [line] = [line for line in doctor.splitlines() if "wake" in line and "bob:" in line]
     assert "bob: companion since" in line and "last delivered" in line
     assert "alice: cannot be woken (no companion)" in line
+
+
+def test_a_prompt_typed_as_a_message_arrives_shows_it_once_either_way(
+    session: Callable[..., Session], companion: Callable[..., Companion]
+) -> None:
+    """The hook of a prompt typed at the moment the companion would wake the session: one of
+    them claims each message, never both, whoever comes first."""
+    a, b = session("alice"), session("bob")
+    c = companion(b)
+    hooks = []
+    for index, delay in enumerate([0.0, 0.1, 0.2, 0.25, 0.3, 0.35, 0.45, 0.6]):
+        assert b.hook("Stop") is None  # idle again
+        text = f"race {index}"
+        assert a.cli("send", "bob", text).returncode == 0
+        time.sleep(delay)
+        shown = b.hook("UserPromptSubmit", prompt="typed")
+        hooks.append(shown["hookSpecificOutput"]["additionalContext"] if shown else "")
+        wait_until(lambda: not waiting(b), "the message to be claimed")
+        time.sleep(3.2)  # past the least time between two wakes
+    both = "".join(c.events) + "".join(hooks)
+    assert all(both.count(f'"race {i}"') == 1 for i in range(8)), both
+    assert len(delivered(b)) == 8
