@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -141,6 +142,36 @@ def test_the_result_of_its_own_huddle_run_wakes_the_session(lab: Lab) -> None:
         shown = request_text(b.wait(result, "B woken with the exit status", 30)[0])
         assert "broken build" in shown and "a `huddle run` result" in shown
         assert shown.count("exit status 4") == 1
+
+
+def test_an_urgent_message_reaches_a_busy_session_after_its_running_tool_call(lab: Lab) -> None:
+    """While a long tool call runs, the companion claims the urgent item (no hook would run
+    before the call ends), and the client shows it right after the call, in the same turn."""
+    repo, worktree = shop(lab)
+    busy, go = lab.root / "busy", lab.root / "go"
+    wait = (
+        f"touch {busy}; i=0; while [ ! -e {go} ] && [ $i -lt 300 ]; do sleep 0.1; "
+        f"i=$((i+1)); done; echo waited $i"
+    )
+    b = interactive(lab, worktree, "b")
+    with b:
+        woken_ready(b, repo)
+        b.type(f"TOOL Bash {json.dumps({'command': wait})}")
+        b.wait(busy.exists, "B's tool call to start", 30)
+        run_huddle(lab, repo, "send", "--urgent", "ui-fixes", "stop: main is broken")
+        cur = state_dir(repo) / "mail"
+        b.wait(lambda: list(cur.glob("*/cur/*.json")), "the companion to claim it", 15)
+        time.sleep(1)  # the client reads the event while the call still runs
+        go.touch()
+
+        def after_the_call() -> list[dict[str, Any]]:
+            bodies = b.api.conversation_requests()
+            return [body for body in bodies if re.search(r"waited \d", request_text(body))]
+
+        shown = request_text(b.wait(after_the_call, "the request after the tool call")[0])
+        assert "1 urgent item arrived for this session during this turn" in shown
+        assert shown.count("stop: main is broken") == 1
+        assert "PostToolUse:Bash hook additional context" not in shown
 
 
 def test_a_storm_of_fifty_messages_makes_at_most_two_wakes_and_each_arrives_once(
