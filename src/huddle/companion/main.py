@@ -69,8 +69,14 @@ def waiter(raw: bytes) -> int:
     from huddle.companion.sink import to_rewake
     from huddle.peers import procs
 
-    event = json.loads(raw)
-    pid = int(os.environ.get("CLAUDE_PID", ""))
+    try:
+        event = json.loads(raw)
+        pid = int(os.environ.get("CLAUDE_PID", ""))
+    except ValueError as exc:
+        from huddle import log
+
+        log.write(f"waiter: ignored bad input: {exc}")
+        return CLIENT_GONE
     started = procs.start_time(pid)
     if started is None or not isinstance(event, dict):
         return CLIENT_GONE
