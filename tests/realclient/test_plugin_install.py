@@ -66,7 +66,14 @@ def test_validate_strict_passes(tmp_path: Path, claude_bin: str) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Validation passed" in done.stdout
-    for part in ("SessionStart", "SessionEnd", "commands: huddle:sessions", "bin: huddle"):
+    for part in (
+        "SessionStart",
+        "SessionEnd",
+        "commands: huddle:sessions",
+        "bin: huddle",
+        "monitors: huddle",  # one bad entry would drop the whole file without a word
+        'hooks: Stop command sh ["${CLAUDE_PLUGIN_ROOT}/hooks/wait"]',
+    ):
         assert part in done.stdout, done.stdout
 
 
