@@ -4,11 +4,13 @@ hook of hooks.json, with the Stop event on stdin and a real stand-in process as 
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,32 +27,45 @@ def waiter_argv() -> list[str]:
 
 
 class Client:
-    """A stand-in client with `args` on its command line and a pipe as its stdin."""
+    """A stand-in client with `args` on its command line and as its stdin a pipe (as a Python
+    host gives it), a socket (as a Node host does) or /dev/null."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, stdin: str = "pipe") -> None:
+        self.host_end: socket.socket | None = None
+        given: Any = subprocess.PIPE
+        if stdin == "socket":
+            self.host_end, client_end = socket.socketpair()
+            given = client_end.fileno()
+        elif stdin == "null":
+            given = subprocess.DEVNULL
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", "import time; time.sleep(3600)", *args],
-            stdin=subprocess.PIPE,
+            [sys.executable, "-c", "import time; time.sleep(3600)", *args], stdin=given
         )
+        if stdin == "socket":
+            client_end.close()
         self.pid = self.proc.pid
 
     def close_input(self) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
+        if self.host_end is not None:
+            self.host_end.close()
+        elif self.proc.stdin is not None:
+            self.proc.stdin.close()
 
     def kill(self) -> None:
         self.proc.kill()
         self.proc.wait()
         if self.proc.stdin is not None and not self.proc.stdin.closed:
             self.proc.stdin.close()
+        if self.host_end is not None:
+            self.host_end.close()
 
 
 @pytest.fixture
 def client() -> Iterator[Callable[..., Client]]:
     made: list[Client] = []
 
-    def make(*args: str) -> Client:
-        made.append(Client(*args))
+    def make(*args: str, stdin: str = "pipe") -> Client:
+        made.append(Client(*args, stdin=stdin))
         return made[-1]
 
     yield make
@@ -118,10 +133,15 @@ def test_in_stream_json_it_wakes_the_session_once_with_exit_2(
     assert b.hook("UserPromptSubmit", prompt="next") is None  # not shown again
 
 
+@pytest.mark.parametrize("stdin", ["pipe", "socket"])
 def test_it_ends_when_its_clients_input_closes(
-    session: Callable[..., Session], client: Callable[..., Client], plugin: Plugin, state: Path
+    session: Callable[..., Session],
+    client: Callable[..., Client],
+    plugin: Plugin,
+    state: Path,
+    stdin: str,
 ) -> None:
-    host = client("-p", *STREAM_JSON)
+    host = client("-p", *STREAM_JSON, stdin=stdin)
     b = session("bob", host)
     proc = start_waiter(plugin, b)
     wait_until(lambda: waiters(state), "the waiter")
@@ -129,6 +149,14 @@ def test_it_ends_when_its_clients_input_closes(
     finished(proc, 10)
     assert proc.returncode == 0
     assert waiters(state) == []
+
+
+def test_where_it_cannot_watch_the_clients_input_it_does_not_wait(
+    session: Callable[..., Session], client: Callable[..., Client], plugin: Plugin
+) -> None:
+    b = session("bob", client("-p", *STREAM_JSON, stdin="null"))
+    proc = start_waiter(plugin, b)
+    assert finished(proc, 10) == (b"", b"") and proc.returncode == 0
 
 
 def test_it_ends_with_its_client(

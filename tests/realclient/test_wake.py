@@ -322,3 +322,93 @@ def test_a_stream_json_session_is_woken_once_and_still_exits_when_its_input_clos
         print(f"exited {took:.1f} s after its input closed")
     assert companion_records(repo) == []
     assert [p for p in huddle_processes(lab.root) if "huddle.companion" in p] == []
+
+
+NODE_HOST = r"""
+// A host as the Agent SDK is one: it spawns the client with pipes, which Node makes sockets.
+const { spawn } = require("child_process");
+const readline = require("readline");
+const [claude, ...args] = process.argv.slice(2);
+const child = spawn(claude, args, { stdio: ["pipe", "pipe", "inherit"] });
+let results = 0;
+readline.createInterface({ input: child.stdout }).on("line", (line) => {
+  try {
+    if (JSON.parse(line).type === "result") console.log(`RESULT ${++results}`);
+  } catch (e) {}
+});
+child.on("exit", (code) => console.log(`EXIT ${code}`));
+const say = (text) => {
+  const message = { role: "user", content: text };
+  child.stdin.write(JSON.stringify({ type: "user", message }) + "\n");
+};
+readline.createInterface({ input: process.stdin }).on("line", (line) => {
+  if (line === "CLOSE") child.stdin.end();
+  else say(line);
+});
+"""
+
+
+def test_a_session_under_a_node_host_is_woken_and_exits_when_the_host_closes_its_input(
+    lab: Lab,
+) -> None:
+    """A Node host gives the client sockets, not pipes, for its stdio: the waiter reads from
+    the kernel's socket diagnostics when the host has closed the client's input."""
+    import queue
+    import shutil
+    import threading
+
+    from .client import isolated_env
+    from .mockapi import MockAPI
+
+    node = shutil.which("node")
+    assert node, "node is needed (the machines that run the tests have it)"
+    repo, worktree = shop(lab)
+    host_js = lab.root / "host.js"
+    host_js.write_text(NODE_HOST)
+    with MockAPI() as api:
+        env = isolated_env(lab.root / "node", api.base_url, lab.home, lab.env())
+        args = ["-p", "--permission-mode", "bypassPermissions", "--plugin-dir", str(PLUGIN_ROOT)]
+        args += ["--input-format", "stream-json", "--output-format", "stream-json", "--verbose"]
+        host = subprocess.Popen(
+            [node, str(host_js), lab.claude_bin, *args],
+            cwd=worktree,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        lines: queue.Queue[str] = queue.Queue()
+        assert host.stdout is not None and host.stdin is not None
+        threading.Thread(
+            target=lambda: [lines.put(x.strip()) for x in host.stdout], daemon=True
+        ).start()
+
+        def next_line(timeout: float) -> str:
+            return lines.get(timeout=timeout)
+
+        def waiter() -> list[dict[str, Any]]:
+            return [c for c in companion_records(repo) if c.get("mode") == "waiter"]
+
+        try:
+            host.stdin.write("hello\n")
+            host.stdin.flush()
+            assert next_line(60) == "RESULT 1"
+            wait_for(waiter, "the waiter")
+            run_huddle(lab, repo, "send", "ui-fixes", "please rebase onto main")
+            assert next_line(30) == "RESULT 2"  # the woken turn
+            shown = request_text(api.conversation_requests()[-1])
+            assert WOKEN in shown and shown.count("please rebase onto main") == 1
+            wait_for(waiter, "the next turn's waiter")
+            closed_at = time.monotonic()
+            host.stdin.write("CLOSE\n")
+            host.stdin.flush()
+            assert next_line(30) == "EXIT 0"
+            print(f"exited {time.monotonic() - closed_at:.1f} s after its input closed")
+        finally:
+            if host.poll() is None:
+                os.killpg(host.pid, signal.SIGKILL)
+            host.wait(10)
+            host.stdin.close()
+            host.stdout.close()
+    assert waiter() == []

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 FAILED = 1
 WAIT_TURN = 1.0  # seconds between looks at another companion's lock on the same client
 WAITER_LIFE = 3540.0  # under the hook's timeout in hooks.json (3600 s)
-BLIND_WAITER_LIFE = 600.0  # when the client's input cannot be watched for a hang-up
 
 
 def main(argv: list[str]) -> None:
@@ -81,7 +80,9 @@ def waiter(raw: bytes) -> int:
     if started is None or not isinstance(event, dict):
         return CLIENT_GONE
     hangup = Hangup(pid)
-    until = time.time() + (WAITER_LIFE if hangup.watchable else BLIND_WAITER_LIFE)
+    if not hangup.watchable:
+        return CLIENT_GONE  # it could keep a finished session from exiting: better not wait
+    until = time.time() + WAITER_LIFE
 
     def ended(now: float) -> int | None:
         return CLIENT_GONE if hangup.happened() or now > until else None
