@@ -54,9 +54,15 @@ def _stop(signum: int, frame: object) -> None:
     raise SystemExit(CLIENT_GONE)  # the client ends its monitors and hooks with SIGTERM
 
 
-def companion(pid: int, started: str) -> int:
+def companion(pid: int, seen: str) -> int:
+    """`seen`: the client's start as the shell saw it (its spelling may differ from Python's
+    where `ps` gives it, so it is read again here)."""
     from huddle.companion.sink import to_monitor
+    from huddle.peers import procs
 
+    started = procs.start_time(pid)
+    if started is None:
+        return CLIENT_GONE
     given = os.environ.get("CLAUDE_CODE_SESSION_ID", "")
     return _serve(pid, started, given, os.getcwd(), "monitor", to_monitor, wait_turn=True)
 
