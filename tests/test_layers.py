@@ -12,6 +12,7 @@ and under TYPE_CHECKING. From the bottom up:
     handlers, companion                          one module per hook event; the process
                                                  that wakes an idle session
     cli                                          one module per verb
+    mcp_server                                   the verbs as MCP tools
     __main__                                     `python -m huddle`
 
 A part may use the parts below it and its own modules, never a part beside it or above it.
@@ -41,7 +42,8 @@ RANKS = {
     "huddle.handlers": 5,
     "huddle.companion": 5,
     "huddle.cli": 6,
-    "huddle.__main__": 7,
+    "huddle.mcp_server": 7,
+    "huddle.__main__": 8,
 }
 
 

@@ -48,8 +48,19 @@ def here() -> Here:
     return Here(loc, state_dir, calling_session())
 
 
+class Speaking:
+    """Who speaks when not the environment's session: the MCP server sets it for each call it
+    runs through the verbs (`speaking.as_session`), since one server process speaks for a
+    session whose id changes (/clear), or for a client that is not Claude Code."""
+
+    as_session: str | None = None
+
+
+speaking = Speaking()
+
+
 def calling_session() -> str | None:
-    value = os.environ.get("CLAUDE_CODE_SESSION_ID", "")
+    value = speaking.as_session or os.environ.get("CLAUDE_CODE_SESSION_ID", "")
     return value if is_session_id(value) else None
 
 

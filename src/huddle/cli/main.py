@@ -96,6 +96,7 @@ def parser() -> argparse.ArgumentParser:
 
     lg = verbs.add_parser("log", help="the repository's notes and messages")
     lg.add_argument("--since", help="only the last 30m, 2h, 1d, ...")
+    lg.add_argument("--until", help="only what is older than 30m, 2h, 1d, ...")
     lg.add_argument("--grep", help="only items whose text contains this")
     lg.add_argument("--json", action="store_true")
 
@@ -243,7 +244,7 @@ def _messages(args: argparse.Namespace) -> int:
         return messages_cmd.show_inbox(args.all, args.json)
     if args.verb == "sent":
         return messages_cmd.sent(args.json)
-    return messages_cmd.log(args.since, args.grep, args.json)
+    return messages_cmd.log(args.since, args.grep, args.json, args.until)
 
 
 FREE_TEXT = ("send", "note", "doing")

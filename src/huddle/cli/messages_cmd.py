@@ -195,13 +195,21 @@ def sent(as_json: bool) -> int:
     return 0
 
 
-def log(since: str | None, grep: str | None, as_json: bool) -> int:
+def log(since: str | None, grep: str | None, as_json: bool, until: str | None = None) -> int:
+    """The history from `since` ago to `until` ago (durations: 30m, 2h, 1d), matching `grep`."""
     h = here()
     now = time.time()
-    start = now - config.parse_duration(since) if since else 0.0
+    try:
+        start = now - config.parse_duration(since) if since else 0.0
+        end = now - config.parse_duration(until) if until else None
+    except (ValueError, OverflowError):
+        raise UserError("--since and --until take a duration like 30m, 2h or 1d") from None
     rows = []
     for name, message in history.items(h.state_dir, start):
         if grep and grep.lower() not in str(message.get("text", "")).lower():
+            continue
+        at = message.get("at")
+        if end is not None and isinstance(at, (int, float)) and at > end:
             continue
         rows.append(_row(name, message))
     return _print(rows, as_json, "No notes or messages" + (" match." if grep else " yet."))

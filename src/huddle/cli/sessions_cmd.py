@@ -32,6 +32,7 @@ def as_json(
     return {
         "session_id": r.session_id,
         "name": r.name,
+        "kind": r.kind or "claude-code",
         "current": r.session_id == me,
         "branch": r.branch,
         "worktree": r.worktree,
@@ -155,7 +156,7 @@ def table(
         rows.append(
             [
                 "*" if r.session_id == me else "",
-                r.name,
+                r.name + (f" [{clean(r.kind, 20)}]" if r.kind else ""),
                 clean(r.branch, 40),
                 clean(worktree_label(r.worktree, main), 40),
                 s.state + (" (no wake)" if (no_wake := _no_wake(state_dir, s)) else ""),

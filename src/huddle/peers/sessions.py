@@ -71,9 +71,12 @@ def register(
     pid: int | None,
     now: float,
     keep_state: bool = False,
+    kind: str = "",
+    name: str | None = None,
 ) -> Heartbeat:
     """Write the session's heartbeat for a start or a resume, keeping what it already chose
-    (and, with `keep_state`, whether it is working or idle)."""
+    (and, with `keep_state`, whether it is working or idle). `kind` and `name` are for agents
+    that are not Claude Code: what they are, and the name they would like."""
     branch = gitfiles.branch(location)
     try:
         previous: Heartbeat | None = heartbeats.read(state_dir, session_id)
@@ -89,7 +92,8 @@ def register(
     if previous is not None and names.claim(state_dir, previous.name, session_id, is_stale):
         name = previous.name
     else:
-        name = names.claim_unique(state_dir, default_name(location, branch), session_id, is_stale)
+        wanted = name or default_name(location, branch)
+        name = names.claim_unique(state_dir, wanted, session_id, is_stale)
     record = Heartbeat(
         session_id=session_id,
         name=name,
@@ -108,6 +112,7 @@ def register(
         files=previous.files if previous else [],
         context_since=previous.context_since if previous else None,
         contacts=previous.contacts if previous else [],
+        kind=kind,
     )
     heartbeats.write(state_dir, record)
     return record

@@ -49,6 +49,7 @@ class Heartbeat:
     context_since: Optional[float] = None  # noqa: UP045 - the last compaction or /clear
     contacts: List[str] = field(default_factory=list)  # noqa: UP006 - sessions it wrote to
     released: Optional[str] = None  # noqa: UP045 - what its end gave back, for a resume
+    kind: str = ""  # "" for Claude Code; the MCP client's own name for another agent
     version: int = RECORD_VERSION
 
     __pydantic_config__ = _PYDANTIC_CONFIG
