@@ -1,10 +1,12 @@
 """Who the MCP server speaks for.
 
-Inside Claude Code (CLAUDE_CODE_SESSION_ID and CLAUDE_PID in its environment) it is the session
-that started it, followed across /clear, compaction and resume: the newest live session of the
-same Claude Code process. Any other client is a peer of its own: at its first call it is
-registered with a session id of its own, named after the client and the branch, its kind the
-client's name, and live while the client's process (the server's parent) lives.
+Inside Claude Code (CLAUDE_CODE_SESSION_ID in its environment) it is the session that started it,
+followed across /clear, compaction and resume: the newest live session of the same Claude Code
+process, which is the server's parent (Claude Code gives an MCP server no CLAUDE_PID).
+
+Any other client is a peer of its own: at its first call it is registered with a session id of
+its own, named after the client and the branch, its kind the client's name, and live while the
+client's process (the server's parent) lives.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ class Speaker:
     def __init__(self) -> None:
         given = os.environ.get("CLAUDE_CODE_SESSION_ID", "")
         self.session_id: str | None = given if is_session_id(given) else None
-        self.client_pid = sessions.current_pid() if self.session_id else None
+        self.client_pid = (sessions.current_pid() or os.getppid()) if self.session_id else None
         self.inside_claude_code = self.session_id is not None
         self.kind = ""
 

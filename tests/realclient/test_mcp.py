@@ -1,0 +1,86 @@
+"""huddle's MCP server through the real client: `--mcp-config` gives a session `huddle-mcp`, and
+its model calls the tools.
+
+Observed with client 2.1.332: an MCP server's tools are deferred. The first requests list only
+`ToolSearch` (and `DeferredToolPlaceholder`); the model calls `ToolSearch` with
+`select:mcp__huddle__send_message`, and from then on the tool is in the request's `tools` with
+its schema (`defer_loading: true`). The server's environment has CLAUDE_CODE_SESSION_ID and
+CLAUDE_PROJECT_DIR (its working directory), not CLAUDE_PID: its parent is the client.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from .huddle_support import Lab, prompt_of, tool_results
+from .mockapi import request_text
+from .test_messages import huddle_items, item_line, only_match, run_huddle, shop, turn_hook_entries
+from .test_peers import started
+
+pytestmark = pytest.mark.realclient
+
+SERVER = "import sys; from huddle.mcp_server.main import main; sys.exit(main())"
+
+
+def mcp_config(lab: Lab) -> Path:
+    path = lab.root / "mcp.json"
+    server = {"command": sys.executable, "args": ["-c", SERVER]}
+    path.write_text(json.dumps({"mcpServers": {"huddle": server}}))
+    return path
+
+
+def load(*tools: str) -> str:
+    return f"TOOL ToolSearch {json.dumps({'query': 'select:' + ','.join(tools)})}"
+
+
+def test_a_model_sends_and_polls_through_huddles_mcp_tools(lab: Lab) -> None:
+    repo, worktree = shop(lab)
+    run_huddle(lab, repo, "config", "wake", "off")  # B's next prompt, not a wake, shows it
+    a = lab.session(repo, "a", "--mcp-config", str(mcp_config(lab)))
+    b = lab.session(worktree, "b")
+    with a, b:
+        started(a, repo)
+        started(b, repo)
+        send = {"to": "ui-fixes", "text": "from the model over MCP", "kind": "question"}
+        prompt = "\n".join(
+            [
+                load("mcp__huddle__send_message", "mcp__huddle__poll_messages"),
+                f"TOOL2 mcp__huddle__send_message {json.dumps(send)}",
+                "REPLY done",
+            ]
+        )
+        assert a.turn(prompt)["result"] == "done"
+        body = a.api.last_conversation_request()
+        assert (
+            "sent question" in tool_results(body)[-1] and 'to "ui-fixes"' in tool_results(body)[-1]
+        )
+        tools = {t["name"]: t for t in body["tools"]}
+        schema = tools["mcp__huddle__send_message"]["input_schema"]
+        assert schema["required"] == ["to", "text"] and "mcp__huddle__poll_messages" in tools
+
+        assert b.turn("carry on")["result"] == "ok"
+        items = huddle_items(
+            turn_hook_entries(b.api.last_conversation_request()), "UserPromptSubmit"
+        )
+        only_match(item_line("question", "main", "main", "from the model over MCP"), items)
+
+        # A message that arrives during A's turn: poll_messages takes it, once.
+        tell = "env -u CLAUDE_CODE_SESSION_ID huddle send main 'for the model only'"
+        prompt = "\n".join(
+            [
+                f"TOOL Bash {json.dumps({'command': tell})}",
+                "TOOL2 mcp__huddle__poll_messages {}",
+                "REPLY done",
+            ]
+        )
+        assert a.turn(prompt)["result"] == "done"
+        polled = json.loads(tool_results(a.api.last_conversation_request())[-1])
+        assert [row["text"] for row in polled] == ["for the model only"]
+        assert a.turn("next")["result"] == "ok"
+        assert "for the model only" not in prompt_of(a.api.last_conversation_request())
+        shown = request_text(a.api.last_conversation_request())
+        assert shown.count("for the model only") == 2  # the Bash call and the poll, nothing new
