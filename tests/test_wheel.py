@@ -143,3 +143,26 @@ def test_every_verb_works_or_says_in_one_line_what_it_needs(
             assert len(lines) == 1 and lines[0].startswith("huddle: "), said
     code, out, _ = run(installed, "--version", cwd=repo, env=env)
     assert code == 0 and out.startswith("huddle "), out
+
+
+def test_the_installed_mcp_server_serves(installed: Path, tmp_path: Path) -> None:
+    import anyio
+    from mcp import ClientSession, StdioServerParameters, stdio_client
+
+    repo = make_repo(tmp_path / "repo")
+    env = clean_env(tmp_path)
+    assert run(installed, "enable", cwd=repo, env=env)[0] == 0
+
+    async def call() -> str:
+        params = StdioServerParameters(
+            command=str(installed / "huddle-mcp"), cwd=str(repo), env=env
+        )
+        async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            result = await session.call_tool("post_note", {"text": "from the wheel"})
+            assert not result.is_error, result
+            return "".join(getattr(c, "text", "") for c in result.content)
+
+    assert anyio.run(call).startswith("note sent to 0 session(s)")
+    code, out, _ = run(installed, "log", cwd=repo, env=env)
+    assert code == 0 and "from the wheel" in out
