@@ -84,3 +84,25 @@ def test_a_model_sends_and_polls_through_huddles_mcp_tools(lab: Lab) -> None:
         assert "for the model only" not in prompt_of(a.api.last_conversation_request())
         shown = request_text(a.api.last_conversation_request())
         assert shown.count("for the model only") == 2  # the Bash call and the poll, nothing new
+
+
+def test_a_lock_taken_through_mcp_refuses_a_peers_write_as_huddle_lock_does(lab: Lab) -> None:
+    from .test_edit_awareness import APP, ORIGINAL, locked_by, write
+    from .test_edit_awareness import shop as app_shop
+
+    repo, worktree = app_shop(lab)
+    assert worktree is not None
+    a = lab.session(repo, "a", "--mcp-config", str(mcp_config(lab)))
+    b = lab.session(worktree, "b")
+    with a, b:
+        started(a, repo)
+        started(b, repo)
+        take = {"pattern": "src/app.py", "reason": "refactor"}
+        prompt = "\n".join(
+            [load("mcp__huddle__lock"), f"TOOL2 mcp__huddle__lock {json.dumps(take)}", "REPLY ok"]
+        )
+        assert a.turn(prompt)["result"] == "ok"
+        assert "locked src/app.py" in tool_results(a.api.last_conversation_request())[-1]
+        assert b.turn(write(worktree / APP, "mine\n"))["result"] == "wrote"
+        assert 'Its reason: "refactor"' in locked_by(b, "main")
+        assert (worktree / APP).read_text() == ORIGINAL
