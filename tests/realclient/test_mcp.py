@@ -106,3 +106,54 @@ def test_a_lock_taken_through_mcp_refuses_a_peers_write_as_huddle_lock_does(lab:
         assert b.turn(write(worktree / APP, "mine\n"))["result"] == "wrote"
         assert 'Its reason: "refactor"' in locked_by(b, "main")
         assert (worktree / APP).read_text() == ORIGINAL
+
+
+def test_another_agent_over_mcp_is_a_peer_of_real_claude_code_sessions(lab: Lab) -> None:
+    """The SDK's own client plays an agent that is not Claude Code, in the main checkout."""
+    import anyio
+    from mcp import ClientSession, StdioServerParameters, stdio_client
+    from mcp.types import Implementation
+
+    from .huddle_support import cli_env
+    from .test_edit_awareness import APP, ORIGINAL, locked_by, write
+    from .test_edit_awareness import shop as app_shop
+    from .test_peers import bash
+
+    repo, worktree = app_shop(lab)
+    assert worktree is not None
+    b = lab.session(worktree, "b")
+    env = cli_env(lab.home, lab.root, lab.data_dir)
+    params = StdioServerParameters(
+        command=sys.executable, args=["-c", SERVER], cwd=str(repo), env=env
+    )
+
+    async def play() -> None:
+        info = Implementation(name="Codex CLI", version="1.0")
+        async with (
+            stdio_client(params) as (read, write_),
+            ClientSession(read, write_, client_info=info) as codex,
+        ):
+            await codex.initialize()
+            listed = await codex.call_tool("list_sessions", {})
+            mine = [r for r in json.loads(listed.content[0].text) if r["current"]]
+            assert mine[0]["name"] == "codex-cli-main" and mine[0]["kind"] == "codex-cli"
+            table = run_huddle(lab, repo, "sessions").stdout
+            assert "codex-cli-main [codex-cli]" in table and "ui-fixes" in table
+
+            send = "huddle send codex-cli-main 'the css is yours now'"
+            assert b.turn(bash(send))["result"] == "done"
+            polled = await codex.call_tool("poll_messages", {})
+            [message] = json.loads(polled.content[0].text)
+            assert message["text"] == "the css is yours now" and message["from"] == "ui-fixes"
+
+            taken = await codex.call_tool("lock", {"pattern": "src/app.py", "reason": "mine"})
+            assert not taken.is_error, taken
+            assert b.turn(write(worktree / APP, "theirs\n"))["result"] == "wrote"
+            assert 'Its reason: "mine"' in locked_by(b, "codex-cli-main")
+            assert (worktree / APP).read_text() == ORIGINAL
+
+    with b:
+        started(b, repo)
+        anyio.run(play)
+        assert b.turn(write(worktree / APP, "theirs\n"))["result"] == "wrote"  # it left
+        assert (worktree / APP).read_text() == "theirs\n"
