@@ -16,6 +16,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -182,18 +183,29 @@ def test_a_storm_of_fifty_messages_makes_at_most_two_wakes_and_each_arrives_once
     b = interactive(lab, worktree, "b")
     with b:
         sid = woken_ready(b, repo)
-        env = cli_env(lab.home, lab.root, lab.data_dir)
         texts = [f"storm item {i:02d} of 50" for i in range(50)]
-        senders = [
-            subprocess.Popen(
-                [str(PLUGIN_ROOT / "bin" / "huddle"), "send", "ui-fixes", text],
-                cwd=repo,
-                env=env,
-                stdout=subprocess.DEVNULL,
-            )
-            for text in texts
-        ]
-        assert all(p.wait(30) == 0 for p in senders)
+        # One sender process, through the code `huddle send` runs, 50 messages in one second
+        # (50 `huddle send` processes at once would spread over seconds on a small machine).
+        storm = (
+            "import sys, time\n"
+            "from huddle.peers import sessions\n"
+            "from huddle.store.posting import Sender\n"
+            "from huddle.talk import messages\n"
+            "state, texts = sys.argv[1], sys.argv[2:]\n"
+            "to = next(s for s in sessions.load_all(state, time.time()) if s.name == 'ui-fixes')\n"
+            "for text in texts:\n"
+            "    messages.send(state, Sender(None, 'storm', 'main'), to, text)\n"
+            "    time.sleep(0.02)\n"
+        )
+        subprocess.run(
+            [sys.executable, "-c", storm, str(state_dir(repo)), *texts],
+            env={
+                **cli_env(lab.home, lab.root, lab.data_dir),
+                "PYTHONPATH": str(PLUGIN_ROOT / "src"),
+            },
+            check=True,
+            timeout=30,
+        )
         cur = state_dir(repo) / "mail" / sid / "cur"
         wait_for(lambda: len(list(cur.glob("*.json"))) == 50, "all 50 delivered", 30)
         time.sleep(4)  # any further wake would come now
