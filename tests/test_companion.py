@@ -185,7 +185,7 @@ def test_the_wake_setting_says_what_wakes(
     time.sleep(1.5)
     shown = "".join(c.events)
     assert {k for k, text in texts.items() if text in shown} == wakes
-    assert len(c.events) <= 1
+    assert len(c.events) <= 2  # one wake, or two when the sends straddle its gathering
     assert len(waiting(b)) == 3 - len(wakes)
 
 
