@@ -112,13 +112,13 @@ class Watch:
         changes = Changes()
         changes.watch(self.state_dir)
         while True:
-            # Watched once they exist: the first delivery makes them.
-            changes.watch(os.path.join(self.state_dir, MAIL))
-            if self.session_id is not None:
-                changes.watch(os.path.dirname(self.inbox()))
-                changes.watch(self.inbox())
             now = time.time()
             try:
+                # Watched once they exist: the first delivery makes them.
+                changes.watch(os.path.join(self.state_dir, MAIL))
+                if self.session_id is not None:
+                    changes.watch(os.path.dirname(self.inbox()))
+                    changes.watch(self.inbox())
                 if now >= self.next_check:
                     self.next_check = now + CHECK_EVERY
                     ended = self.check(now)
