@@ -229,3 +229,56 @@ def test_a_state_directory_that_disappears_is_a_tool_error_not_a_crash(
 
     anyio.run(run)
     plugin.data_dir.joinpath("huddle.log").unlink(missing_ok=True)
+
+
+def launch(plugin: Plugin, cwd: Path, path: str) -> Any:
+    """hooks/mcp as the plugin's .mcp.json runs it, with its stdin closed at once."""
+    import subprocess
+
+    from tests.helpers import ROOT
+
+    env = {**plugin.environ(), "PATH": path}
+    return subprocess.run(
+        ["sh", str(ROOT / "hooks" / "mcp")],
+        cwd=cwd,
+        env=env,
+        input=b"",
+        capture_output=True,
+        timeout=30,
+    )
+
+
+def test_the_launcher_where_huddle_is_not_enabled_says_so_in_one_line(
+    plugin: Plugin, tmp_path: Path
+) -> None:
+    import os
+
+    from tests.helpers import make_repo
+
+    plain = make_repo(tmp_path / "plain")
+    done = launch(plugin, plain, os.environ["PATH"])
+    assert done.returncode == 1 and done.stdout == b""
+    assert done.stderr.decode().splitlines() == [
+        "huddle: not enabled in this repository (huddle enable turns it on; its MCP tools "
+        "come with the next session)"
+    ]
+
+
+def test_the_launcher_before_the_plugins_environment_is_built_says_so_in_one_line(
+    plugin: Plugin, repo: Path, tmp_path: Path
+) -> None:
+    """The first session after install: the venv with `mcp` is still being built, and the
+    interpreter found first has no `mcp`."""
+    import os
+    import subprocess
+    import venv
+
+    bare = tmp_path / "bare"
+    venv.create(bare, with_pip=False)
+    lacks = subprocess.run([str(bare / "bin" / "python3"), "-c", "import mcp"], capture_output=True)
+    assert lacks.returncode == 1  # the interpreter the launcher finds first has no `mcp`
+    done = launch(plugin, repo, f"{bare / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    assert done.returncode == 1 and done.stdout == b""
+    [line] = done.stderr.decode().splitlines()
+    assert line.startswith("huddle: the MCP server needs the `mcp` package")
+    assert line.endswith("it works from the next one")

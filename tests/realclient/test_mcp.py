@@ -157,3 +157,34 @@ def test_another_agent_over_mcp_is_a_peer_of_real_claude_code_sessions(lab: Lab)
         anyio.run(play)
         assert b.turn(write(worktree / APP, "theirs\n"))["result"] == "wrote"  # it left
         assert (worktree / APP).read_text() == "theirs\n"
+
+
+def test_the_plugins_own_server_gives_every_session_the_tools(lab: Lab) -> None:
+    """The plugin's .mcp.json (hooks/mcp): tools named mcp__plugin_huddle_huddle__*."""
+    repo, worktree = shop(lab)
+    run_huddle(lab, repo, "config", "wake", "off")
+    a, b = lab.session(repo, "a"), lab.session(worktree, "b")
+    with a, b:
+        started(a, repo)
+        started(b, repo)
+        tool = "mcp__plugin_huddle_huddle__send_message"
+        send = {"to": "ui-fixes", "text": "through the plugin's server"}
+        prompt = f"{load(tool)}\nTOOL2 {tool} {json.dumps(send)}\nREPLY done"
+        assert a.turn(prompt)["result"] == "done"
+        assert 'to "ui-fixes"' in tool_results(a.api.last_conversation_request())[-1]
+        names = {t["name"] for t in a.api.last_conversation_request()["tools"]}
+        assert tool in names
+        assert b.turn("carry on")["result"] == "ok"
+        assert "through the plugin's server" in request_text(b.api.last_conversation_request())
+
+
+def test_where_huddle_is_not_enabled_the_plugins_server_starts_no_python(lab: Lab) -> None:
+    from .test_messages import make_repo
+    from .test_wake import huddle_processes
+
+    repo = make_repo(lab.root / "plain")
+    with lab.session(repo, "a") as a:
+        assert a.turn("hello")["result"] == "ok"
+        assert [p for p in huddle_processes(lab.root) if "mcp_server" in p] == []
+        names = {t["name"] for t in a.api.last_conversation_request()["tools"]}
+        assert not [n for n in names if n.startswith("mcp__plugin_huddle")]

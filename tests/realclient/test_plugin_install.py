@@ -72,6 +72,7 @@ def test_validate_strict_passes(tmp_path: Path, claude_bin: str) -> None:
         "commands: huddle:sessions",
         "bin: huddle",
         "monitors: huddle",  # one bad entry would drop the whole file without a word
+        'mcpServers: huddle stdio sh ["${CLAUDE_PLUGIN_ROOT}/hooks/mcp"]',
         'hooks: Stop command sh ["${CLAUDE_PLUGIN_ROOT}/hooks/wait"]',
     ):
         assert part in done.stdout, done.stdout
@@ -118,6 +119,8 @@ def test_installed_plugin_runs_without_plugin_dir(
         "hooks/repo.sh",
         "hooks/companion",
         "monitors/monitors.json",
+        "hooks/mcp",
+        ".mcp.json",
         "bin/huddle",
         "src/huddle/handlers/entry.py",
         "commands/sessions.md",
@@ -142,6 +145,13 @@ def test_installed_plugin_runs_without_plugin_dir(
         reply = session.turn('TOOL Bash {"command": "command -v huddle"}\nREPLY done')
         assert reply["result"] == "done"
         assert last_tool_result(session).strip() == str(cli)
+        # The installed plugin's MCP server runs: its tool answers for this session.
+        tool = "mcp__plugin_huddle_huddle__list_sessions"
+        load = json.dumps({"query": f"select:{tool}"})
+        reply = session.turn(f"TOOL ToolSearch {load}\nTOOL2 {tool} {{}}\nREPLY listed")
+        assert reply["result"] == "listed"
+        rows = json.loads(last_tool_result(session))
+        assert [r["name"] for r in rows if r["current"]] == ["main"]
     assert wait_heartbeat(repo, session.session_id, lambda r: r["state"] == "ended")
     # Which copy the hooks ran from: their bytecode went to the plugin data dir under the
     # source's own path (PYTHONPYCACHEPREFIX).

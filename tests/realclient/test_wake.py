@@ -219,7 +219,13 @@ def test_a_storm_of_fifty_messages_makes_at_most_two_wakes_and_each_arrives_once
         assert not list((state_dir(repo) / "mail" / sid / "new").glob("*.json"))
 
 
-HUDDLE_PARTS = ("hooks/companion", "huddle.companion", "hooks/run", "huddle.handlers")
+HUDDLE_PARTS = (
+    "hooks/companion",
+    "huddle.companion",
+    "hooks/run",
+    "huddle.handlers",
+    "huddle.mcp_server",
+)
 
 
 def huddle_processes(root: Path) -> list[str]:
