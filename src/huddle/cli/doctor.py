@@ -21,7 +21,7 @@ from huddle.repo import gitfiles
 from huddle.store import ran
 from huddle.vocab import EVENTS
 
-RUNTIME_MODULES = {"pydantic": "pydantic", "filelock": "filelock", "GitPython": "git"}
+RUNTIME_MODULES = {"pydantic": "pydantic", "filelock": "filelock", "GitPython": "git", "mcp": "mcp"}
 OK, WARN, FAIL = "ok", "warn", "fail"
 
 
@@ -182,7 +182,7 @@ def _venv_check() -> Check:
     failed = bootstrap.failure_file()
     if bootstrap.is_current():
         probe = subprocess.run(
-            [str(bootstrap.venv_python()), "-c", "import pydantic, filelock, git"],
+            [str(bootstrap.venv_python()), "-c", "import " + ", ".join(RUNTIME_MODULES.values())],
             capture_output=True,
             text=True,
             timeout=30,
