@@ -282,3 +282,24 @@ def test_the_launcher_before_the_plugins_environment_is_built_says_so_in_one_lin
     [line] = done.stderr.decode().splitlines()
     assert line.startswith("huddle: the MCP server needs the `mcp` package")
     assert line.endswith("it works from the next one")
+
+
+def test_it_follows_a_switch_to_another_session_of_the_same_process(
+    plugin: Plugin, repo: Path, session: Callable[..., Session], state: Path
+) -> None:
+    """/resume or a fork inside a running client: another session id in the same process, and
+    no SessionEnd for the one before."""
+    alice = session("alice")
+    session("bob")
+
+    async def run() -> None:
+        async with agent(plugin, repo, client="claude-code", claude=alice) as server:
+            await server.ok("send_message", {"to": "bob", "text": "before"})
+            other = Session(plugin, state, repo, alice.proc)
+            other.hook("SessionStart", source="resume")
+            await server.ok("send_message", {"to": "bob", "text": "after"})
+            log = json.loads(plugin.cli("log", "--json", cwd=repo, check=True).stdout)
+            by_text = {row["text"]: row["from_session"] for row in log}
+            assert by_text == {"before": alice.sid, "after": other.sid}
+
+    anyio.run(run)

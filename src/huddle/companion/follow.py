@@ -1,8 +1,9 @@
 """Which session a companion serves: the one its Claude Code process runs now.
 
-The client keeps its companion while its session id changes under it (/clear ends a session
-and starts another in the same process), so the session is found from the client: the newest
-record of that process (pid, start time, host) that has not ended.
+The client keeps its companion (and its MCP server) while its session id changes under it:
+/clear ends a session and starts another in the same process, /resume and a fork switch to
+another. So the session is found from the client: of the records of that process (pid, start
+time, host) that have not ended, the one active last.
 """
 
 from __future__ import annotations
@@ -24,11 +25,10 @@ def record_of(state_dir: str, session_id: str) -> dict[str, Any] | None:
 
 
 def current(state_dir: str, session_id: str, pid: int, started: str, host: str) -> str | None:
-    """`session_id` while its record says it goes on; else the client's newest session that
-    has not ended; None when the client has none here (yet)."""
-    record = record_of(state_dir, session_id)
-    if record is not None and record.get("state") not in OVER:
-        return session_id
+    """The client's session now: of its records (same pid, start time and host) that have not
+    ended, the one active last (a session that starts is active at once; /clear ends the one it
+    replaces, /resume may not); `session_id` when the client has none but that one; None when
+    it has none here (yet)."""
     found = [
         r
         for r in heartbeats.scan_raw(state_dir)
@@ -37,9 +37,10 @@ def current(state_dir: str, session_id: str, pid: int, started: str, host: str) 
         and r.get("host") == host
         and r.get("state") not in OVER
         and is_session_id(r.get("session_id", ""))
-        and isinstance(r.get("started_at"), (int, float))
+        and isinstance(r.get("last_activity"), (int, float))
     ]
-    if not found:
-        return None
-    newest: str = max(found, key=lambda r: r["started_at"])["session_id"]
-    return newest
+    if found:
+        newest: str = max(found, key=lambda r: r["last_activity"])["session_id"]
+        return newest
+    record = record_of(state_dir, session_id) if is_session_id(session_id) else None
+    return session_id if record is not None and record.get("state") not in OVER else None

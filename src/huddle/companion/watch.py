@@ -101,7 +101,7 @@ class Watch:
         self.trouble: tuple[str, float] = ("", 0.0)
         self.seen: tuple[int, int, int] | None = None  # the mtimes when it last thought
         self.due = 0.0  # when it must think again even if nothing changed
-        self.followed: int | None = None  # the record's mtime when the session was followed
+        self.followed: tuple[int, int] | None = None  # what the session was followed from
 
     # ------------------------------------------------------------------ the loop
 
@@ -147,8 +147,8 @@ class Watch:
         if self.session_id is None:
             if now < self.next_search:
                 return None
-        elif self.followed == _mtime(self._record_path()):
-            return None  # the session's record is as it was: it is still the client's session
+        elif self.followed == self._follow_key():
+            return None  # no record changed or came: it is still the client's session
         found = follow.current(
             self.state_dir,
             self.session_id or "",
@@ -163,8 +163,12 @@ class Watch:
             self.reaches.clear()
             self.seen = None
             self.save(session_id=found)
-        self.followed = _mtime(self._record_path()) if self.session_id else None
+        self.followed = self._follow_key() if self.session_id else None
         return None
+
+    def _follow_key(self) -> tuple[int, int]:
+        """Its session's record, and the folder where a new session's record would appear."""
+        return _mtime(self._record_path()), _mtime(self.state_dir)
 
     def inbox(self) -> str:
         """The session's `new/` folder (made by the first delivery to it: not here, since the
