@@ -179,4 +179,7 @@ def table(
 
 
 def _no_wake(state_dir: str | None, session: Session) -> bool:
-    return state_dir is not None and session.live and not wakeable(state_dir, session)
+    """A live Claude Code session that nothing can wake (another agent polls for its own)."""
+    if state_dir is None or not session.live or session.record.kind:
+        return False
+    return not wakeable(state_dir, session)
