@@ -303,3 +303,35 @@ def test_it_follows_a_switch_to_another_session_of_the_same_process(
             assert by_text == {"before": alice.sid, "after": other.sid}
 
     anyio.run(run)
+
+
+def test_a_state_directory_corrupted_under_the_server_is_survived(
+    plugin: Plugin, repo: Path, session: Callable[..., Session], state: Path
+) -> None:
+    alice = session("alice")
+
+    async def run() -> None:
+        async with agent(plugin, repo) as codex:
+            me = next(r for r in await codex.json("list_sessions") if r["current"])
+            (state / f"{me['session_id']}.json").write_text("{not json")  # its own record
+            (state / f"{alice.sid}.json").write_bytes(b"\xff\xfe garbage")  # a peer's
+            (state / "huddle.json").write_text("[]")  # the settings
+            results = {}
+            for tool, arguments in [
+                ("list_sessions", {}),
+                ("post_note", {"text": "still here"}),
+                ("send_message", {"to": "alice", "text": "x"}),
+                ("list_locks", {}),
+            ]:
+                results[tool] = await codex.call(tool, arguments)
+            # Damaged records are skipped (and kept), as the command skips them.
+            assert results["list_sessions"] == (False, "[]")
+            assert results["post_note"][0] is False
+            assert results["send_message"] == (
+                True,
+                "no session is called 'alice'; live sessions: none",
+            )
+            assert await codex.json("list_locks") == []  # it answers still
+
+    anyio.run(run)
+    plugin.data_dir.joinpath("huddle.log").unlink(missing_ok=True)
