@@ -116,6 +116,11 @@ class TuiSession:
             ],
             check=True,
         )
+        # Keep the pane, and its last screen, when the client exits: a test that fails then can
+        # still show what the client said last.
+        subprocess.run(
+            ["tmux", "set-option", "-t", self.name, "remain-on-exit", "on"], capture_output=True
+        )
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -134,8 +139,13 @@ class TuiSession:
             self.api.stop()
 
     def _alive(self) -> bool:
-        done = subprocess.run(["tmux", "has-session", "-t", self.name], capture_output=True)
-        return done.returncode == 0
+        """Whether the client still runs in its pane (the pane outlives it: remain-on-exit)."""
+        done = subprocess.run(
+            ["tmux", "display-message", "-p", "-t", self.name, "#{pane_dead}"],
+            capture_output=True,
+            text=True,
+        )
+        return done.returncode == 0 and done.stdout.strip() == "0"
 
     def screen(self) -> str:
         done = subprocess.run(
@@ -154,4 +164,7 @@ class TuiSession:
         try:
             return wait_for(probe, what, timeout)
         except AssertionError as exc:
-            raise AssertionError(f"{exc}; screen:\n{self.screen()}") from None
+            state = "running" if self._alive() else "exited (or its tmux session is gone)"
+            raise AssertionError(
+                f"{exc}; the client has {state}; screen:\n{self.screen()}"
+            ) from None
