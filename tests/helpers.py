@@ -12,12 +12,14 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "tests" / "samples"
 HOOKS_JSON = ROOT / "hooks" / "hooks.json"
 HUDDLE = ROOT / "bin" / "huddle"
+
+T = TypeVar("T")
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -366,13 +368,13 @@ def race_cli(
     return done
 
 
-def wait_until(probe: Callable[[], Any], what: str, timeout: float = 10.0) -> Any:
-    """Poll `probe` until it returns something truthy; fail after `timeout` seconds."""
+def wait_for(probe: Callable[[], T | None], what: str, timeout: float = 10.0) -> T:
+    """Poll ``probe`` until it returns something truthy (hooks write files on their own time)."""
     deadline = time.monotonic() + timeout
     while True:
         value = probe()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(0.05)

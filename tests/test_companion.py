@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, Plugin, Session, StandIn, wait_until
+from tests.helpers import ROOT, Plugin, Session, StandIn, wait_for
 
 MONITORS = json.loads((ROOT / "monitors" / "monitors.json").read_text())
 WOKEN = "huddle woke this session"
@@ -87,7 +87,7 @@ def companion(plugin: Plugin) -> Iterator[Callable[..., Companion]]:
     def make(session: Session, pid: int | None = None, ready: bool = True) -> Companion:
         made.append(Companion(plugin, session, pid))
         if ready:
-            wait_until(lambda: serving(session), "the companion to serve the session")
+            wait_for(lambda: serving(session), "the companion to serve the session")
         return made[-1]
 
     yield make
@@ -128,7 +128,7 @@ def test_a_message_to_an_idle_session_is_written_out_once_and_marked_delivered(
     assert a.cli("send", "bob", "please rebase onto main").stdout.endswith(
         "it wakes the session now\n"
     )
-    wait_until(lambda: c.events, "the wake")
+    wait_for(lambda: c.events, "the wake")
     [event] = c.events
     assert event.startswith(f"{WOKEN}: 1 new item arrived for it while it was idle")
     assert '(1 message from "alice")' in event
@@ -181,7 +181,7 @@ def test_the_wake_setting_says_what_wakes(
     assert all(done.returncode == 0 for done in sent.values())
     texts = {"note": '"a note"', "message": '"a message"', "urgent": '"an urgent one"'}
     if wakes:
-        wait_until(lambda: all(texts[k] in "".join(c.events) for k in wakes), "the wake")
+        wait_for(lambda: all(texts[k] in "".join(c.events) for k in wakes), "the wake")
     time.sleep(1.5)
     shown = "".join(c.events)
     assert {k for k, text in texts.items() if text in shown} == wakes
@@ -197,14 +197,14 @@ def test_a_busy_session_gets_urgent_items_between_tool_calls_and_the_rest_when_i
     assert b.hook("UserPromptSubmit", prompt="work") is None  # now working
     a.cli("send", "bob", "when you are done")
     a.cli("send", "--urgent", "bob", "stop touching app.py")
-    wait_until(lambda: c.events, "the urgent item")
+    wait_for(lambda: c.events, "the urgent item")
     [urgent] = c.events
     assert urgent.startswith("huddle: 1 urgent item arrived for this session during this turn")
     assert "stop touching app.py" in urgent and "when you are done" not in urgent
     time.sleep(1)
     assert len(c.events) == 1
     assert b.hook("Stop") is None  # the turn ends: the message wakes it
-    wait_until(lambda: len(c.events) == 2, "the wake after the turn")
+    wait_for(lambda: len(c.events) == 2, "the wake after the turn")
     assert c.events[1].startswith(WOKEN) and "when you are done" in c.events[1]
 
 
@@ -264,16 +264,16 @@ def test_a_second_companion_for_one_client_waits_and_takes_over(
     a, b = session("alice"), session("bob")
     first = companion(b)
     second = companion(b, ready=False)
-    wait_until(lambda: second.python(), "the second one's Python part")
+    wait_for(lambda: second.python(), "the second one's Python part")
     a.cli("send", "bob", "one")
-    wait_until(lambda: first.events, "the first delivery")
+    wait_for(lambda: first.events, "the first delivery")
     time.sleep(1)
     assert second.events == []
     for pid in first.python():
         os.kill(pid, signal.SIGKILL)  # the first one dies: the second one serves
     time.sleep(3.5)  # past the wake interval
     a.cli("send", "bob", "two")
-    wait_until(lambda: second.events, "the second delivery", timeout=15)
+    wait_for(lambda: second.events, "the second delivery", timeout=15)
     assert '"two"' in second.events[0] and len(first.events) == 1
 
 
@@ -288,7 +288,7 @@ def test_an_item_it_could_not_write_out_waits_again(
     )
     os.close(write)
     try:
-        wait_until(lambda: serving(b), "the companion")
+        wait_for(lambda: serving(b), "the companion")
         os.close(read)  # the client stopped reading
         a.cli("send", "bob", "keep me")
         proc.wait(15)
@@ -310,9 +310,9 @@ def test_it_follows_its_client_across_clear(
     assert b.hook("SessionEnd", reason="clear") is None
     after = Session(plugin, state, b.cwd, b.proc)
     after.hook("SessionStart", source="clear")
-    wait_until(lambda: serving(after), "the companion to serve the new session")
+    wait_for(lambda: serving(after), "the companion to serve the new session")
     a.cli("send", "bob", "after the clear")
-    wait_until(lambda: c.events, "the wake")
+    wait_for(lambda: c.events, "the wake")
     assert "after the clear" in c.events[0]
     assert len(delivered(after)) == 1
 
@@ -326,7 +326,7 @@ def test_turning_huddle_off_stops_its_python_and_on_again_starts_it(
     b = session("bob")
     c = companion(b)
     assert plugin.cli("disable", "--yes", cwd=repo).returncode == 0
-    wait_until(lambda: not c.python(), "its Python part to end")
+    wait_for(lambda: not c.python(), "its Python part to end")
     assert c.proc.poll() is None  # the shell stays: a monitor that exits is never restarted
     assert c.events == []
 
@@ -348,7 +348,7 @@ def test_bad_state_is_logged_and_it_goes_on(
     time.sleep(1.5)
     record.write_bytes(saved)
     a.cli("send", "bob", "still here")
-    wait_until(lambda: c.events, "the wake after the trouble")
+    wait_for(lambda: c.events, "the wake after the trouble")
     assert "still here" in c.events[0] and "deadbeef" not in c.events[0]
     assert c.proc.poll() is None and c.python()
     assert (state / "mail" / b.sid / "bad").is_dir()
@@ -363,7 +363,7 @@ def test_sessions_and_doctor_say_which_sessions_can_be_woken(
     a, b = session("alice"), session("bob")
     companion(b)
     a.cli("send", "bob", "hello")
-    wait_until(lambda: delivered(b), "the delivery")
+    wait_for(lambda: delivered(b), "the delivery")
     rows = {row["name"]: row for row in json.loads(a.cli("sessions", "--json").stdout)}
     assert rows["bob"]["wakeable"] is True and rows["alice"]["wakeable"] is False
     table = a.cli("sessions").stdout
@@ -392,7 +392,7 @@ def test_a_prompt_typed_as_a_message_arrives_shows_it_once_either_way(
         time.sleep(delay)
         shown = b.hook("UserPromptSubmit", prompt="typed")
         hooks.append(shown["hookSpecificOutput"]["additionalContext"] if shown else "")
-        wait_until(lambda: not waiting(b), "the message to be claimed")
+        wait_for(lambda: not waiting(b), "the message to be claimed")
         time.sleep(3.2)  # past the least time between two wakes
     both = "".join(c.events) + "".join(hooks)
     assert all(both.count(f'"race {i}"') == 1 for i in range(8)), both

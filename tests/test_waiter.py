@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import ROOT, Plugin, Session, event, wait_until
+from tests.helpers import ROOT, Plugin, Session, event, wait_for
 
 HOOKS = json.loads((ROOT / "hooks" / "hooks.json").read_text())
 STREAM_JSON = ("--input-format", "stream-json", "--output-format", "stream-json")
@@ -121,7 +121,7 @@ def test_in_stream_json_it_wakes_the_session_once_with_exit_2(
 ) -> None:
     a, b = session("alice"), session("bob", client("-p", *STREAM_JSON))
     first = start_waiter(plugin, b)
-    wait_until(lambda: waiters(state), "the waiter")
+    wait_for(lambda: waiters(state), "the waiter")
     second = start_waiter(plugin, b)  # the next turn's: it steps aside
     assert finished(second, 10) == (b"", b"") and second.returncode == 0
     a.cli("send", "bob", "please rebase")
@@ -144,7 +144,7 @@ def test_it_ends_when_its_clients_input_closes(
     host = client("-p", *STREAM_JSON, stdin=stdin)
     b = session("bob", host)
     proc = start_waiter(plugin, b)
-    wait_until(lambda: waiters(state), "the waiter")
+    wait_for(lambda: waiters(state), "the waiter")
     host.close_input()  # the host is done: the client waits for its hooks before it exits
     finished(proc, 10)
     assert proc.returncode == 0
@@ -165,7 +165,7 @@ def test_it_ends_with_its_client(
     host = client("-p", *STREAM_JSON)
     b = session("bob", host)
     proc = start_waiter(plugin, b)
-    wait_until(lambda: waiters(state), "the waiter")
+    wait_for(lambda: waiters(state), "the waiter")
     host.kill()
     finished(proc, 10)
     assert proc.returncode == 0

@@ -22,10 +22,11 @@ import shutil
 import stat
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
+
+from tests.helpers import wait_for
 
 from .client import ClaudeSession, repo_root
 from .mockapi import HookEntry, conversation_prompt, hook_entries
@@ -115,18 +116,6 @@ def enable(
         "enable", cwd=repo, home=home, scratch=scratch, binary=binary, data_dir=data_dir
     ).stdout
     assert "huddle is enabled in" in out, out
-
-
-def wait_for(probe: Callable[[], T | None], what: str, timeout: float = 10.0) -> T:
-    """Poll ``probe`` until it returns something truthy (hooks write files on their own time)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
 
 
 def state_dir(repo: Path) -> Path:

@@ -13,10 +13,10 @@ What it delivers, and when:
   (talk/wake.py), gathered for GATHER seconds so that a burst makes one wake, and at most one
   wake every WAKE_EVERY seconds. The client starts a turn with them; that turn's
   UserPromptSubmit hook shows whatever else waits, as at any prompt.
-- The session is working: urgent items only, at most every URGENT_EVERY seconds (shared with
-  the PostToolUse hook), once they have waited URGENT_GRACE seconds (the PostToolUse hook of an
-  edit or Bash call shows them first when it can). The client shows them after the running
-  tool call, whatever tool it is; the rest waits for the turn to end.
+- The session is working: urgent items only, at most every mailbox.URGENT_EVERY seconds
+  (shared with the PostToolUse hook), once they have waited URGENT_GRACE seconds (the
+  PostToolUse hook of an edit or Bash call shows them first when it can). The client shows
+  them after the running tool call, whatever tool it is; the rest waits for the turn to end.
 - A session that says it works but has done nothing for STALE_WORKING seconds may have had its
   turn cut short (Esc ends a turn without a Stop hook): it counts as idle.
 
@@ -46,7 +46,6 @@ CHECK_EVERY = 1.0
 LOOK_AGAIN = 10.0  # seconds between searches for the client's session while it has none here
 GATHER = 0.3
 WAKE_EVERY = 3.0
-URGENT_EVERY = 30.0  # as handlers/post_tool_use.URGENT_EVERY
 URGENT_GRACE = 2.0
 STALE_WORKING = 120.0
 CONSIDERED = 500  # waiting items looked at, oldest first; more wait for the next delivery
@@ -236,7 +235,7 @@ class Watch:
             self.think_again(now + TICK)
         if not ready:
             return
-        if mailbox.recently_interrupted(self.state_dir, session_id, now, URGENT_EVERY):
+        if mailbox.recently_interrupted(self.state_dir, session_id, now, mailbox.URGENT_EVERY):
             self.think_again(now + CHECK_EVERY)
             return
         urgent = ready

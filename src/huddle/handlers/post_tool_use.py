@@ -14,8 +14,6 @@ if TYPE_CHECKING:
 
     from huddle.handlers.context import Context
 
-URGENT_EVERY = 30.0  # seconds: urgent messages interrupt a busy session at most this often
-
 
 def handle(context: Context) -> dict[str, Any] | None:
     tool = context.event.tool_name
@@ -37,7 +35,7 @@ def _urgent(context: Context) -> dict[str, Any] | None:
     if not any(mailbox.is_urgent(n) for n in names):
         return None
     if mailbox.recently_interrupted(
-        context.state_dir, context.session_id, context.now, URGENT_EVERY
+        context.state_dir, context.session_id, context.now, mailbox.URGENT_EVERY
     ):
         return None
     from huddle.handlers.output import additional_context

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 URGENT = ".urgent"
 NOTE = ".note"
+URGENT_EVERY = 30.0  # seconds: urgent items interrupt a busy session at most this often
 _counter = itertools.count()
 
 
