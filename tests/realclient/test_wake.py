@@ -294,8 +294,12 @@ def test_where_huddle_is_not_enabled_no_python_runs_for_the_session(lab: Lab) ->
     repo = make_repo(lab.root / "plain")
     b = interactive(lab, repo, "b")
     with b:
-        shells = wait_for(
-            lambda: [p for p in huddle_processes(lab.root) if "hooks/companion" in p],
+        shells = wait_for(  # the companion's own shell, not only the client's wrapper around it
+            lambda: [
+                p
+                for p in huddle_processes(lab.root)
+                if "hooks/companion" in p and p.split()[1] == "sh"
+            ],
             "the companion's shell",
             30,
         )
